@@ -1,0 +1,253 @@
+"""The ``atelier`` command line: a thin front end over the Python API.
+
+Every command calls one documented library function. User mistakes end with one line
+on stderr and exit code 2; failures during the work with exit code 1; ``--debug`` shows
+the traceback.
+"""
+
+from __future__ import annotations
+
+import functools
+import json
+import os
+import sys
+import time
+from pathlib import Path
+from typing import Callable, List, Optional
+
+import typer
+from rich.console import Console
+from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn, TimeRemainingColumn
+from rich.table import Table
+
+from atelier import __version__
+from atelier.errors import AtelierError
+
+app = typer.Typer(
+    name="atelier",
+    help=(
+        "Atelier: deep generative models in an artist's hands.\n\n"
+        "Restyle a photo with any painting, offline, on a laptop CPU:\n\n"
+        "  atelier stylize photo.jpg --style starry_night.jpg -o out.png\n\n"
+        "Try it with a bundled photo:  atelier stylize sample:astronaut --style painting.jpg -o out.png"
+    ),
+    no_args_is_help=True,
+    add_completion=False,
+    pretty_exceptions_enable=False,
+    context_settings={"help_option_names": ["-h", "--help"]},
+)
+err = Console(stderr=True)
+out = Console()
+_state = {"debug": False}
+
+
+def _version(value: bool) -> None:
+    if value:
+        print(f"atelier {__version__}")
+        raise typer.Exit()
+
+
+@app.callback()
+def _main(
+    debug: bool = typer.Option(False, "--debug", help="Show full tracebacks on errors."),
+    threads: Optional[int] = typer.Option(None, "--threads", min=1, envvar="ATELIER_THREADS", help="CPU threads for PyTorch (default: all cores)."),
+    version: bool = typer.Option(False, "--version", callback=_version, is_eager=True, help="Print the version and exit."),
+) -> None:
+    _state["debug"] = debug
+    if threads:
+        import torch
+
+        torch.set_num_threads(threads)
+
+
+def handles_errors(command: Callable) -> Callable:
+    """Turn Atelier errors and Ctrl-C into one clear line and an exit code."""
+
+    @functools.wraps(command)
+    def wrapper(*args, **kwargs):
+        try:
+            return command(*args, **kwargs)
+        except AtelierError as error:
+            if _state["debug"]:
+                raise
+            err.print(f"[bold red]error:[/] {error}", highlight=False, soft_wrap=True)
+            raise typer.Exit(error.exit_code) from None
+        except KeyboardInterrupt:
+            err.print("[yellow]interrupted[/]: nothing was written")
+            raise typer.Exit(130) from None
+
+    return wrapper
+
+
+def _style_progress() -> tuple[Progress, Callable]:
+    bar = Progress(
+        TextColumn("[bold]{task.description}"),
+        BarColumn(),
+        MofNCompleteColumn(),
+        TextColumn("{task.fields[info]}"),
+        TimeElapsedColumn(),
+        TimeRemainingColumn(),
+        console=err,
+        transient=False,
+    )
+    task = bar.add_task("stylizing", total=None, info="loading")
+
+    def on_progress(event) -> None:
+        info = f"scale {event.scale + 1}/{event.scales} {event.size[0]}x{event.size[1]}"
+        if event.tile:
+            info += f" tile {event.tile[0]}/{event.tile[1]}"
+        if event.losses:
+            info += f"  style {event.losses['style']:.3g} content {event.losses['content']:.3g}"
+        bar.update(task, completed=event.step, total=event.total, info=info)
+
+    return bar, on_progress
+
+
+@app.command()
+@handles_errors
+def stylize(
+    content: str = typer.Argument(..., help="Photo to restyle: a file, or sample:astronaut / chelsea / coffee / rocket."),
+    style: List[str] = typer.Option(..., "--style", "-s", help="Painting whose style to use; repeat to blend several."),
+    output: Path = typer.Option(..., "--output", "-o", help="Where to write the result (.png keeps the recipe; .jpg, .webp)."),
+    style_weights: Optional[str] = typer.Option(None, "--style-weights", help="Blend weights for several styles, e.g. 0.7,0.3."),
+    size: int = typer.Option(512, "--size", help="Longest side of the output in pixels."),
+    steps: int = typer.Option(200, "--steps", help="Optimisation steps in all (more: finer finish, slower)."),
+    strength: float = typer.Option(1.0, "--strength", help="How strongly to apply the style: 0.5 subtle, 2 bold."),
+    style_scale: float = typer.Option(1.0, "--style-scale", help="Brush-stroke size relative to the output: 2 gives larger strokes."),
+    preserve_color: bool = typer.Option(False, "--preserve-color", help="Keep the photo's colours; take only texture from the painting."),
+    color_method: str = typer.Option("luminance", "--color-method", help="How --preserve-color works: luminance (texture on brightness only) or histogram (recolour the painting first)."),
+    mask: Optional[str] = typer.Option(None, "--mask", help="Image whose white (or opaque) areas get the style; black areas keep the photo."),
+    seed: int = typer.Option(0, "--seed", help="Random seed: the same seed gives the same picture."),
+    backbone: str = typer.Option("atelier", "--backbone", help="Loss network (see `atelier backbones`)."),
+    weights: Optional[str] = typer.Option(None, "--weights", help="Weights file for --backbone vgg19 (torchvision layout)."),
+    init: str = typer.Option("palette", "--init", help="Starting image: palette (photo in the painting's colours), content, noise or style."),
+    optimizer: str = typer.Option("lbfgs", "--optimizer", help="lbfgs (fast convergence) or adam."),
+    statistic: str = typer.Option("gram", "--statistic", help="Style statistic: gram or mean-std."),
+    tv_weight: float = typer.Option(10.0, "--tv-weight", help="Smoothness: higher removes more speckle."),
+    tile_size: int = typer.Option(768, "--tile-size", help="Scales larger than this are refined in overlapping tiles (bounds memory)."),
+) -> None:
+    """Restyle a photo with one or more paintings (Gatys et al. neural style transfer).
+
+    Examples:
+
+      atelier stylize photo.jpg --style starry_night.jpg -o out.png
+
+      atelier stylize photo.jpg -s monet.jpg -s hokusai.jpg --style-weights 0.7,0.3 -o mix.png
+
+      atelier stylize portrait.png -s scream.jpg --preserve-color --strength 0.6 -o soft.png
+
+      atelier stylize photo.jpg -s painting.jpg --mask sky.png --size 2048 -o big.png
+    """
+    from atelier.style import StyleSettings, parse_style_weights, stylize_file
+
+    if color_method not in ("luminance", "histogram"):
+        raise typer.BadParameter("must be luminance or histogram", param_hint="--color-method")
+    settings = StyleSettings(
+        size=size, steps=steps, strength=strength, style_scale=style_scale,
+        preserve_color=color_method if preserve_color else None, seed=seed, backbone=backbone,
+        weights=weights, init=init, optimizer=optimizer, statistic=statistic, tv_weight=tv_weight,
+        tile_size=tile_size,
+    )
+    settings.validate()
+    weights_list = parse_style_weights(style_weights, len(style))
+    bar, on_progress = _style_progress()
+    start = time.perf_counter()
+    with bar:
+        result = stylize_file(content, style, output, style_weights=weights_list, mask=mask, settings=settings, on_progress=on_progress)
+    height, width = result.image.shape[-2:]
+    err.print(f"wrote [bold]{result.output}[/] ({width}x{height}) in {time.perf_counter() - start:.1f}s")
+
+
+@app.command()
+@handles_errors
+def info(
+    image: Path = typer.Argument(..., help="A PNG written by Atelier."),
+    as_json: bool = typer.Option(False, "--json", help="Print the recipe as JSON."),
+) -> None:
+    """Show the recipe embedded in an output: parameters, seed, inputs and their hashes, backbone, version.
+
+    Example:  atelier info out.png --json
+    """
+    from atelier.io import read_recipe
+    from atelier.errors import InputError
+
+    recipe = read_recipe(image)
+    if recipe is None:
+        raise InputError(f"{image}: no Atelier recipe in this file (only PNGs written by Atelier carry one)")
+    if as_json:
+        print(json.dumps(json.loads(recipe.to_json()), indent=2))
+        return
+    table = Table(title=f"{image}", show_header=False)
+    table.add_row("operation", recipe.operation)
+    table.add_row("created", recipe.created)
+    table.add_row("atelier", recipe.atelier_version)
+    table.add_row("backbone", f"{recipe.backbone} (weights {(recipe.weights_sha256 or '?')[:16]}…)")
+    table.add_row("seed", str(recipe.seed))
+    for role, entry in recipe.inputs.items():
+        table.add_row(role, f"{entry['path']}  sha256 {entry['sha256'][:16]}…")
+    for key, value in recipe.params.get("settings", recipe.params).items():
+        table.add_row(key, str(value))
+    if recipe.params.get("style_weights"):
+        table.add_row("style_weights", str(recipe.params["style_weights"]))
+    out.print(table)
+
+
+@app.command()
+@handles_errors
+def replay(
+    image: Path = typer.Argument(..., help="A PNG written by Atelier."),
+    output: Optional[Path] = typer.Option(None, "--output", "-o", help="Where to write (default: NAME.replay.png beside it)."),
+) -> None:
+    """Re-run the recipe embedded in an output, with the same inputs, settings and seed.
+
+    Example:  atelier replay out.png -o again.png
+    """
+    from atelier.style import replay as replay_recipe
+
+    target = output or image.with_name(f"{image.stem}.replay.png")
+    bar, on_progress = _style_progress()
+    with bar:
+        result, warnings = replay_recipe(image, target, on_progress=on_progress)
+    for warning in warnings:
+        err.print(f"[yellow]warning:[/] {warning}")
+    err.print(f"wrote [bold]{result.output}[/]")
+
+
+@app.command("backbones")
+@handles_errors
+def list_backbones(as_json: bool = typer.Option(False, "--json", help="Print a JSON list.")) -> None:
+    """List the loss networks (for --backbone) and the feature extractors behind them."""
+    from dataclasses import asdict
+
+    from atelier.backbones import available
+    from atelier.style import PRESETS
+
+    presets = [
+        {"name": p.name, "description": p.description, "content": p.content_backbone, "style": p.style_backbone,
+         "offline": all(next(b.offline for b in available() if b.name == n) for n in p.backbones)}
+        for p in PRESETS.values()
+    ]
+    if as_json:
+        print(json.dumps({"presets": presets, "backbones": [asdict(b) for b in available()]}, indent=2))
+        return
+    table = Table(title="loss networks (--backbone)")
+    for column in ("name", "offline", "description"):
+        table.add_column(column)
+    for p in presets:
+        table.add_row(p["name"], "yes" if p["offline"] else "download", p["description"])
+    out.print(table)
+    table = Table(title="feature extractors")
+    for column in ("name", "weights", "description"):
+        table.add_column(column)
+    for b in available():
+        table.add_row(b.name, b.weights, b.description)
+    out.print(table)
+
+
+def main() -> None:
+    """Console-script entry point."""
+    app()
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,239 @@
+"""Reading and writing images: the only place in Atelier that touches image files.
+
+Images travel through the library as float tensors of shape ``(1, C, H, W)`` in ``[0, 1]``.
+Alpha, when a file has it, is carried separately so that it can be put back on the output.
+"""
+
+from __future__ import annotations
+
+import os
+import tempfile
+import warnings
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+import torch
+import torch.nn.functional as F
+from PIL import Image, ImageOps, PngImagePlugin, UnidentifiedImageError
+
+from atelier.errors import ImageError
+from atelier.recipe import RECIPE_KEY, Recipe
+
+#: Default limit on the pixels we agree to decode (protects against decompression bombs).
+DEFAULT_MAX_MEGAPIXELS = 100.0
+MAX_MEGAPIXELS_ENV = "ATELIER_MAX_MEGAPIXELS"
+
+WRITABLE_FORMATS = {".png": "PNG", ".jpg": "JPEG", ".jpeg": "JPEG", ".webp": "WEBP"}
+
+
+@dataclass
+class LoadedImage:
+    """An image read from disk: ``rgb`` is ``(1, 3, H, W)``, ``alpha`` is ``(1, 1, H, W)`` or None."""
+
+    rgb: torch.Tensor
+    alpha: torch.Tensor | None
+    path: Path | None = None
+
+    @property
+    def size(self) -> tuple[int, int]:
+        """``(width, height)`` in pixels."""
+        return self.rgb.shape[-1], self.rgb.shape[-2]
+
+
+def max_megapixels() -> float:
+    """The configured decode limit: ``ATELIER_MAX_MEGAPIXELS`` or the default."""
+    raw = os.environ.get(MAX_MEGAPIXELS_ENV)
+    if not raw:
+        return DEFAULT_MAX_MEGAPIXELS
+    try:
+        value = float(raw)
+    except ValueError:
+        raise ImageError(f"{MAX_MEGAPIXELS_ENV} must be a number, got {raw!r}") from None
+    if value <= 0:
+        raise ImageError(f"{MAX_MEGAPIXELS_ENV} must be positive, got {raw!r}")
+    return value
+
+
+def _open_checked(path: Path, limit_mp: float) -> Image.Image:
+    if not path.exists():
+        raise ImageError(f"{path}: file not found")
+    if path.is_dir():
+        raise ImageError(f"{path}: is a folder, not an image file")
+    if path.stat().st_size == 0:
+        raise ImageError(f"{path}: the file is empty")
+    try:
+        # Our own limit is checked from the header below; Pillow's is raised so it never
+        # fires first with a less helpful message (its warning is silenced the same way).
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore", Image.DecompressionBombWarning)
+            old_limit = Image.MAX_IMAGE_PIXELS
+            Image.MAX_IMAGE_PIXELS = None
+            try:
+                image = Image.open(path)
+            finally:
+                Image.MAX_IMAGE_PIXELS = old_limit
+    except UnidentifiedImageError:
+        raise ImageError(f"{path}: not an image Atelier can read (JPEG, PNG, WebP, TIFF, BMP, GIF)") from None
+    except OSError as error:
+        raise ImageError(f"{path}: cannot open image: {error}") from None
+    width, height = image.size
+    if width == 0 or height == 0:
+        raise ImageError(f"{path}: the image has zero size ({width}x{height})")
+    megapixels = width * height / 1e6
+    if megapixels > limit_mp:
+        raise ImageError(
+            f"{path}: {width}x{height} is {megapixels:.0f} megapixels, over the limit of "
+            f"{limit_mp:g} (a decompression bomb guard; raise it with {MAX_MEGAPIXELS_ENV})"
+        )
+    try:
+        image.seek(0)  # first frame of animations
+        image.load()
+    except (OSError, SyntaxError, ValueError) as error:
+        raise ImageError(f"{path}: the image data is damaged or truncated ({error})") from None
+    return image
+
+
+def _to_float_array(image: Image.Image) -> tuple[np.ndarray, np.ndarray | None]:
+    """Decode any Pillow mode to RGB float32 ``(H, W, 3)`` and optional alpha ``(H, W)``."""
+    mode = image.mode
+    if mode in ("I;16", "I;16B", "I;16L", "I;16N", "I"):
+        data = np.asarray(image, dtype=np.float64)
+        scale = 65535.0 if mode.startswith("I;16") or data.max() > 255 else 255.0
+        gray = np.clip(data / scale, 0.0, 1.0).astype(np.float32)
+        return np.repeat(gray[..., None], 3, axis=2), None
+    if mode == "F":
+        gray = np.clip(np.asarray(image, dtype=np.float32), 0.0, 1.0)
+        return np.repeat(gray[..., None], 3, axis=2), None
+    has_alpha = mode in ("RGBA", "LA", "PA") or (mode == "P" and "transparency" in image.info)
+    if has_alpha:
+        rgba = np.asarray(image.convert("RGBA"), dtype=np.float32) / 255.0
+        return rgba[..., :3], rgba[..., 3]
+    rgb = np.asarray(image.convert("RGB"), dtype=np.float32) / 255.0
+    return rgb, None
+
+
+def load_image(
+    path: str | Path,
+    *,
+    max_side: int | None = None,
+    max_megapixels_limit: float | None = None,
+) -> LoadedImage:
+    """Read an image file into a :class:`LoadedImage`.
+
+    Honours EXIF orientation, takes the first frame of animations, converts grayscale,
+    palette, CMYK and 16-bit images to RGB and keeps alpha. ``max_side`` resizes so that
+    the longest side is at most that many pixels (aspect ratio kept).
+    Raises :class:`ImageError` with a one-line message for any bad input.
+    """
+    path = Path(path)
+    limit = max_megapixels_limit if max_megapixels_limit is not None else max_megapixels()
+    image = _open_checked(path, limit)
+    try:
+        image = ImageOps.exif_transpose(image)
+    except Exception:  # a broken EXIF block must not make a good image unreadable
+        pass
+    rgb, alpha = _to_float_array(image)
+    rgb_t = torch.from_numpy(np.ascontiguousarray(rgb)).permute(2, 0, 1)[None]
+    alpha_t = None if alpha is None else torch.from_numpy(np.ascontiguousarray(alpha))[None, None]
+    loaded = LoadedImage(rgb_t, alpha_t, path)
+    if max_side is not None:
+        loaded = LoadedImage(
+            resize_longest(rgb_t, max_side),
+            None if alpha_t is None else resize_longest(alpha_t, max_side),
+            path,
+        )
+    return loaded
+
+
+def fit_size(width: int, height: int, longest: int) -> tuple[int, int]:
+    """``(w, h)`` scaled so the longer side equals ``longest``, both at least 1."""
+    scale = longest / max(width, height)
+    return max(1, round(width * scale)), max(1, round(height * scale))
+
+
+def resize_to(image: torch.Tensor, height: int, width: int) -> torch.Tensor:
+    """Resize a ``(N, C, H, W)`` tensor; antialiased when shrinking."""
+    if image.shape[-2:] == (height, width):
+        return image
+    shrinking = height < image.shape[-2] or width < image.shape[-1]
+    return F.interpolate(image, size=(height, width), mode="bilinear", align_corners=False, antialias=shrinking).clamp(0, 1)
+
+
+def resize_longest(image: torch.Tensor, longest: int) -> torch.Tensor:
+    """Resize so that the longest side is ``longest`` pixels, keeping the aspect ratio."""
+    width, height = fit_size(image.shape[-1], image.shape[-2], longest)
+    return resize_to(image, height, width)
+
+
+def tensor_to_pil(rgb: torch.Tensor, alpha: torch.Tensor | None = None) -> Image.Image:
+    """Convert ``(1, 3, H, W)`` (and optional ``(1, 1, H, W)`` alpha) to a Pillow image."""
+    if rgb.dim() == 4:
+        rgb = rgb[0]
+    array = (rgb.detach().float().clamp(0, 1).permute(1, 2, 0).cpu().numpy() * 255.0 + 0.5).astype(np.uint8)
+    image = Image.fromarray(array, "RGB")
+    if alpha is not None:
+        if alpha.dim() == 4:
+            alpha = alpha[0]
+        if alpha.shape[-2:] != rgb.shape[-2:]:
+            alpha = resize_to(alpha[None], rgb.shape[-2], rgb.shape[-1])[0]
+        a = (alpha[0].detach().float().clamp(0, 1).cpu().numpy() * 255.0 + 0.5).astype(np.uint8)
+        image.putalpha(Image.fromarray(a, "L"))
+    return image
+
+
+def pil_to_tensor(image: Image.Image) -> torch.Tensor:
+    """Convert a Pillow image to ``(1, 3, H, W)`` float RGB in ``[0, 1]``."""
+    rgb, _ = _to_float_array(image)
+    return torch.from_numpy(np.ascontiguousarray(rgb)).permute(2, 0, 1)[None]
+
+
+def save_image(
+    rgb: torch.Tensor,
+    path: str | Path,
+    *,
+    alpha: torch.Tensor | None = None,
+    recipe: Recipe | None = None,
+    quality: int = 95,
+) -> Path:
+    """Write an image atomically (temporary file, then rename) as PNG, JPEG or WebP.
+
+    PNGs carry the recipe as an iTXt chunk named ``atelier:recipe``. JPEG has no alpha:
+    alpha is dropped there. Returns the path written.
+    """
+    path = Path(path)
+    fmt = WRITABLE_FORMATS.get(path.suffix.lower())
+    if fmt is None:
+        raise ImageError(f"{path}: cannot write '{path.suffix or 'no extension'}'; use .png, .jpg or .webp")
+    if not path.parent.exists():
+        raise ImageError(f"{path}: the folder {path.parent} does not exist")
+    image = tensor_to_pil(rgb, None if fmt == "JPEG" else alpha)
+    options: dict = {}
+    if fmt == "PNG":
+        info = PngImagePlugin.PngInfo()
+        if recipe is not None:
+            info.add_itxt(RECIPE_KEY, recipe.to_json())
+        options["pnginfo"] = info
+    else:
+        options["quality"] = quality
+    handle, tmp_name = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".part", dir=path.parent)
+    try:
+        with os.fdopen(handle, "wb") as stream:
+            image.save(stream, format=fmt, **options)
+            stream.flush()
+            os.fsync(stream.fileno())
+        os.replace(tmp_name, path)
+    except BaseException:
+        # Nothing half-written is ever left under the target name.
+        Path(tmp_name).unlink(missing_ok=True)
+        raise
+    return path
+
+
+def read_recipe(path: str | Path) -> Recipe | None:
+    """The recipe embedded in a PNG written by Atelier, or None when there is none."""
+    image = _open_checked(Path(path), max_megapixels())
+    text = getattr(image, "text", {}).get(RECIPE_KEY) if hasattr(image, "text") else None
+    if text is None:
+        text = image.info.get(RECIPE_KEY)
+    return None if text is None else Recipe.from_json(text)

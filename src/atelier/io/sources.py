@@ -1,0 +1,53 @@
+"""Where an input image comes from: a file path, or ``sample:NAME`` for a photo bundled
+with scikit-image (so every command can run on a fresh machine with no files at hand)."""
+
+from __future__ import annotations
+
+import hashlib
+from pathlib import Path
+
+import numpy as np
+import torch
+
+from atelier.errors import ImageError
+from atelier.io.images import LoadedImage, load_image, resize_longest
+from atelier.recipe import file_sha256
+
+SAMPLE_PREFIX = "sample:"
+#: Colour photos shipped inside scikit-image (no download needed).
+SAMPLES = {
+    "astronaut": "Eileen Collins, NASA portrait (public domain)",
+    "chelsea": "Chelsea the cat (CC0)",
+    "coffee": "a cup of coffee (CC0)",
+    "rocket": "a rocket on the launch pad, NASA (public domain)",
+}
+
+
+def is_sample(spec: str | Path) -> bool:
+    return str(spec).startswith(SAMPLE_PREFIX)
+
+
+def _sample_array(name: str) -> np.ndarray:
+    if name not in SAMPLES:
+        raise ImageError(f"unknown sample {name!r}; choose one of: {', '.join('sample:' + s for s in SAMPLES)}")
+    from skimage import data
+
+    return np.asarray(getattr(data, name)())
+
+
+def load_source(spec: str | Path, *, max_side: int | None = None) -> LoadedImage:
+    """Load a path or a ``sample:NAME`` into a :class:`LoadedImage`."""
+    if not is_sample(spec):
+        return load_image(spec, max_side=max_side)
+    array = _sample_array(str(spec)[len(SAMPLE_PREFIX):])
+    rgb = torch.from_numpy(array[..., :3].astype(np.float32) / 255.0).permute(2, 0, 1)[None].contiguous()
+    if max_side is not None:
+        rgb = resize_longest(rgb, max_side)
+    return LoadedImage(rgb, None, None)
+
+
+def source_sha256(spec: str | Path) -> str:
+    """Content hash of a path's bytes, or of a sample's pixels."""
+    if is_sample(spec):
+        return hashlib.sha256(_sample_array(str(spec)[len(SAMPLE_PREFIX):]).tobytes()).hexdigest()
+    return file_sha256(spec)
