@@ -130,10 +130,19 @@ def step_schedule(total: int, pixels: Sequence[int]) -> list[int]:
     Each scale's share is proportional to ``pixels ** -0.5`` (a step at twice the side
     gets half the steps), every scale gets at least one step.
     """
+    if total < len(pixels):
+        raise InputError(f"--steps must be at least {len(pixels)} (one per scale), got {total}")
     shares = [p**-0.5 for p in pixels]
-    raw = [total * s / sum(shares) for s in shares]
-    steps = [max(1, int(r)) for r in raw]
-    steps[0] += max(0, total - sum(steps))
+    steps = [max(1, int(total * s / sum(shares))) for s in shares]
+    # Rounding and the one-step minimum can miss the budget: settle it on the coarsest
+    # scales (cheapest) first.
+    index = 0
+    while sum(steps) != total:
+        if sum(steps) < total:
+            steps[index % len(steps)] += 1
+        elif steps[index % len(steps)] > 1:
+            steps[index % len(steps)] -= 1
+        index += 1
     return steps
 
 
@@ -246,11 +255,15 @@ def _optimise(
         if cancel is not None and cancel.is_set():
             raise Cancelled("stylisation cancelled")
         optimizer.step(closure)
-        with torch.no_grad():
-            image.clamp_(0, 1)
+        # Clamping between L-BFGS steps corrupts its curvature history (measured: the loss
+        # oscillates instead of falling), so only Adam's iterate is projected; what we
+        # hand out is always clamped.
+        if settings.optimizer == "adam":
+            with torch.no_grad():
+                image.clamp_(0, 1)
         if not math.isfinite(last.get("total", 0.0)):
             raise FloatingPointError("the loss diverged; try --optimizer adam or a lower --strength")
-        yield image.detach(), last
+        yield image.detach().clamp(0, 1), last
 
 
 def _prepare_inputs(
