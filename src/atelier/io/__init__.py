@@ -3,6 +3,7 @@
 from atelier.io.images import (
     DEFAULT_MAX_MEGAPIXELS,
     LoadedImage,
+    check_output_path,
     fit_size,
     load_image,
     pil_to_tensor,
@@ -16,6 +17,7 @@ from atelier.io.images import (
 __all__ = [
     "DEFAULT_MAX_MEGAPIXELS",
     "LoadedImage",
+    "check_output_path",
     "fit_size",
     "load_image",
     "pil_to_tensor",

@@ -188,6 +188,21 @@ def pil_to_tensor(image: Image.Image) -> torch.Tensor:
     return torch.from_numpy(np.ascontiguousarray(rgb)).permute(2, 0, 1)[None]
 
 
+def check_output_path(path: str | Path) -> str:
+    """Check, before any work is done, that ``path`` can be written; return its format name."""
+    path = Path(path)
+    fmt = WRITABLE_FORMATS.get(path.suffix.lower())
+    if fmt is None:
+        raise ImageError(f"{path}: cannot write '{path.suffix or 'no extension'}'; use .png, .jpg or .webp")
+    if not path.parent.is_dir():
+        raise ImageError(f"{path}: the folder {path.parent} does not exist")
+    if path.is_dir():
+        raise ImageError(f"{path}: is a folder; give a file name such as {path / 'out.png'}")
+    if not os.access(path.parent, os.W_OK):
+        raise ImageError(f"{path}: the folder {path.parent} is not writable")
+    return fmt
+
+
 def save_image(
     rgb: torch.Tensor,
     path: str | Path,
@@ -202,11 +217,7 @@ def save_image(
     alpha is dropped there. Returns the path written.
     """
     path = Path(path)
-    fmt = WRITABLE_FORMATS.get(path.suffix.lower())
-    if fmt is None:
-        raise ImageError(f"{path}: cannot write '{path.suffix or 'no extension'}'; use .png, .jpg or .webp")
-    if not path.parent.exists():
-        raise ImageError(f"{path}: the folder {path.parent} does not exist")
+    fmt = check_output_path(path)
     image = tensor_to_pil(rgb, None if fmt == "JPEG" else alpha)
     options: dict = {}
     if fmt == "PNG":

@@ -14,7 +14,7 @@ import torch
 
 from atelier import backbones
 from atelier.errors import InputError
-from atelier.io import load_source, read_recipe, resize_to, save_image
+from atelier.io import check_output_path, load_source, read_recipe, resize_to, save_image
 from atelier.io.sources import is_sample, source_sha256
 from atelier.recipe import Recipe
 from atelier.style.engine import Progress, StyleSettings, stylize_steps
@@ -71,6 +71,7 @@ def stylize_file(
     settings = settings or StyleSettings()
     settings.validate()
     output = Path(output)
+    check_output_path(output)  # fail before minutes of work, not after
     if not styles:
         raise InputError("give at least one --style image")
     loaded = load_source(content)

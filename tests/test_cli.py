@@ -1,0 +1,137 @@
+"""The command line through its real entry point: exit codes, messages, recipes, replay."""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+from PIL import Image
+
+from atelier.io import load_image
+
+FAST = ["--size", "48", "--steps", "8"]
+
+
+def atelier(*args: str, cwd: Path | None = None) -> subprocess.CompletedProcess:
+    env = {**os.environ, "ATELIER_THREADS": "2", "COLUMNS": "120"}
+    return subprocess.run([sys.executable, "-m", "atelier", *map(str, args)], capture_output=True, text=True, env=env, cwd=cwd, timeout=300)
+
+
+def assert_clean_error(result: subprocess.CompletedProcess, code: int, text: str) -> None:
+    assert result.returncode == code, result.stderr
+    assert text in result.stderr
+    assert "Traceback" not in result.stderr + result.stdout
+
+
+def test_console_script_is_installed() -> None:
+    exe = shutil.which("atelier", path=str(Path(sys.executable).parent)) or shutil.which("atelier")
+    assert exe, "the 'atelier' console script is not on PATH"
+    result = subprocess.run([exe, "--version"], capture_output=True, text=True)
+    assert result.returncode == 0 and result.stdout.startswith("atelier ")
+
+
+def test_help_teaches_with_examples() -> None:
+    top = atelier("--help")
+    assert top.returncode == 0 and "stylize" in top.stdout and "backbones" in top.stdout
+    sub = atelier("stylize", "--help")
+    assert sub.returncode == 0
+    for option in ("--style-weights", "--preserve-color", "--mask", "--seed", "--strength", "--backbone", "Examples"):
+        assert option in sub.stdout
+
+
+def test_stylize_info_replay_round_trip(tmp_path: Path, photo: Path, painting: Path) -> None:
+    out = tmp_path / "out.png"
+    result = atelier("stylize", photo, "--style", painting, "-o", out, *FAST, "--seed", "7")
+    assert result.returncode == 0, result.stderr
+    assert "wrote" in result.stderr
+    image = load_image(out)
+    assert max(image.size) == 48
+
+    info = atelier("info", out, "--json")
+    assert info.returncode == 0
+    recipe = json.loads(info.stdout)
+    assert recipe["operation"] == "stylize" and recipe["seed"] == 7
+    assert recipe["params"]["settings"]["size"] == 48
+    assert recipe["inputs"]["content"]["path"] == str(photo.resolve())
+    assert len(recipe["inputs"]["style[0]"]["sha256"]) == 64
+    assert recipe["backbone"] == "atelier" and recipe["weights_sha256"]
+    assert recipe["atelier_version"]
+    assert "seed" in atelier("info", out).stdout
+
+    again = tmp_path / "again.png"
+    replayed = atelier("replay", out, "-o", again)
+    assert replayed.returncode == 0, replayed.stderr
+    assert (load_image(again).rgb - image.rgb).abs().max() < 1e-6  # same recipe, same picture
+
+
+def test_blend_mask_and_colour_options(tmp_path: Path, photo: Path, painting: Path) -> None:
+    mask = tmp_path / "mask.png"
+    Image.new("L", (96, 64), 255).save(mask)
+    out = tmp_path / "blend.webp"
+    result = atelier(
+        "stylize", photo, "-s", painting, "-s", photo, "--style-weights", "0.7,0.3", "--mask", mask,
+        "--preserve-color", "--color-method", "histogram", "-o", out, *FAST,
+    )
+    assert result.returncode == 0, result.stderr
+    assert out.exists()
+
+
+def test_replay_warns_when_an_input_changed(tmp_path: Path, photo: Path, painting: Path) -> None:
+    out = tmp_path / "out.png"
+    assert atelier("stylize", photo, "-s", painting, "-o", out, *FAST).returncode == 0
+    Image.new("RGB", (96, 96), "red").save(painting)
+    replayed = atelier("replay", out, "-o", tmp_path / "again.png")
+    assert replayed.returncode == 0 and "has changed" in replayed.stderr
+
+
+@pytest.mark.parametrize(
+    "args,code,text",
+    [
+        (["stylize", "missing.jpg", "-s", "{painting}", "-o", "{out}"], 2, "file not found"),
+        (["stylize", "{notimage}", "-s", "{painting}", "-o", "{out}"], 2, "not an image"),
+        (["stylize", "{photo}", "-s", "{painting}", "-o", "{out}", "--style-weights", "1,2"], 2, "--style-weights has 2 value(s)"),
+        (["stylize", "{photo}", "-s", "{painting}", "-o", "{out}", "--style-weights", "a"], 2, "must be numbers"),
+        (["stylize", "{photo}", "-s", "{painting}", "-o", "{out}", "--backbone", "resnet"], 2, "unknown backbone"),
+        (["stylize", "{photo}", "-s", "{painting}", "-o", "{out}", "--size", "2"], 2, "--size must be at least 16"),
+        (["stylize", "{photo}", "-s", "{painting}", "-o", "nowhere/out.png"], 2, "does not exist"),
+        (["stylize", "{photo}", "-s", "{painting}", "-o", "out.gifx"], 2, "use .png, .jpg or .webp"),
+        (["stylize", "{photo}", "-o", "{out}"], 2, "--style"),
+        (["info", "{photo}"], 2, "no Atelier recipe"),
+        (["replay", "{photo}"], 2, "no Atelier recipe"),
+    ],
+)
+def test_user_mistakes_get_one_clear_line(tmp_path: Path, photo: Path, painting: Path, args, code, text) -> None:
+    notimage = tmp_path / "notes.png"
+    notimage.write_text("text")
+    values = {"photo": photo, "painting": painting, "out": tmp_path / "o.png", "notimage": notimage}
+    result = atelier(*[a.format(**values) for a in args], cwd=tmp_path)
+    assert_clean_error(result, code, text)
+    assert not (tmp_path / "o.png").exists()  # nothing half-written
+
+
+def test_vgg19_offline_is_a_clear_error(tmp_path: Path, photo: Path, painting: Path) -> None:
+    env_home = tmp_path / "hub"
+    result = subprocess.run(
+        [sys.executable, "-m", "atelier", "stylize", photo, "-s", painting, "-o", tmp_path / "o.png", "--backbone", "vgg19", *FAST],
+        capture_output=True, text=True, env={**os.environ, "TORCH_HOME": str(env_home), "ATELIER_OFFLINE": "1"},
+    )
+    assert_clean_error(result, 1, "vgg19-dcbb9e9d.pth")
+
+
+def test_debug_shows_traceback(tmp_path: Path) -> None:
+    result = atelier("--debug", "info", tmp_path / "missing.png")
+    assert result.returncode != 0 and "Traceback" in result.stderr
+
+
+def test_backbones_json() -> None:
+    result = atelier("backbones", "--json")
+    assert result.returncode == 0
+    data = json.loads(result.stdout)
+    names = {p["name"] for p in data["presets"]}
+    assert {"atelier", "vgg19", "efficientnet-lite0"} <= names
+    assert next(p for p in data["presets"] if p["name"] == "vgg19")["offline"] is False
