@@ -111,7 +111,7 @@ def stylize(
     output: Path = typer.Option(..., "--output", "-o", help="Where to write the result (.png keeps the recipe; .jpg, .webp)."),
     style_weights: Optional[str] = typer.Option(None, "--style-weights", help="Blend weights for several styles, e.g. 0.7,0.3."),
     size: int = typer.Option(512, "--size", help="Longest side of the output in pixels."),
-    steps: int = typer.Option(200, "--steps", help="Optimisation steps in all (more: finer finish, slower)."),
+    steps: int = typer.Option(160, "--steps", help="Optimisation steps in all (more: finer finish, slower)."),
     strength: float = typer.Option(1.0, "--strength", help="How strongly to apply the style: 0.5 subtle, 2 bold."),
     style_scale: float = typer.Option(1.0, "--style-scale", help="Brush-stroke size relative to the output: 2 gives larger strokes."),
     preserve_color: bool = typer.Option(False, "--preserve-color", help="Keep the photo's colours; take only texture from the painting."),

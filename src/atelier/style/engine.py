@@ -35,7 +35,7 @@ class StyleSettings:
 
     size: int = 512
     """Longest side of the output, in pixels."""
-    steps: int = 200
+    steps: int = 160
     """Optimisation steps in all, split over the pyramid's scales (more at the coarse ones)."""
     strength: float = 1.0
     """Multiplies the style weight: 0.5 is subtler, 2 is bolder."""
