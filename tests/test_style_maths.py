@@ -11,7 +11,7 @@ from hypothesis import strategies as st
 
 from atelier.style import color
 from atelier.style.engine import _feather, _tile_starts, pyramid_sizes, step_schedule
-from atelier.style.losses import gram_matrix, mean_std, normalised_mse, smooth_activations, total_variation
+from atelier.style.losses import covariance, gram_matrix, mean_std, normalised_mse, smooth_activations, total_variation
 
 
 def test_gram_single_channel() -> None:
@@ -119,3 +119,19 @@ def test_feather_is_one_inside_and_ramps_at_inner_edges() -> None:
     w = _feather(10, 10, 4, (False, False, True, False))
     assert torch.all(w[:, 4:] == 1)
     assert w[0, 0] < w[0, 1] < w[0, 2] < w[0, 3] < 1
+
+
+def test_covariance_is_centred_gram() -> None:
+    # channel 0: [1, 3] (mean 2), channel 1: [2, 2] (constant): covariance [[1, 0], [0, 0]]
+    f = torch.tensor([[[1.0, 3.0]], [[2.0, 2.0]]]).view(1, 2, 1, 2)
+    assert torch.allclose(covariance(f), torch.tensor([[[1.0, 0.0], [0.0, 0.0]]]))
+    # adding a constant to every activation changes the Gram matrix but not the covariance
+    assert torch.allclose(covariance(f + 5), covariance(f))
+    assert not torch.allclose(gram_matrix(f + 5), gram_matrix(f))
+
+
+def test_masked_covariance_is_covariance_of_region() -> None:
+    f = torch.randn(1, 3, 4, 6)
+    mask = torch.zeros(1, 1, 4, 6)
+    mask[..., 2:] = 1
+    assert torch.allclose(covariance(f, mask), covariance(f[..., 2:]), atol=1e-6)

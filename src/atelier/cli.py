@@ -122,7 +122,7 @@ def stylize(
     weights: Optional[str] = typer.Option(None, "--weights", help="Weights file for --backbone vgg19 (torchvision layout)."),
     init: str = typer.Option("palette", "--init", help="Starting image: palette (photo in the painting's colours), content, noise or style."),
     optimizer: str = typer.Option("lbfgs", "--optimizer", help="lbfgs (fast convergence) or adam."),
-    statistic: str = typer.Option("gram", "--statistic", help="Style statistic: gram or mean-std."),
+    statistic: str = typer.Option("covariance", "--statistic", help="Style statistic: covariance (centred Gram: strongest brushwork), gram (classic Gatys) or mean-std."),
     tv_weight: float = typer.Option(10.0, "--tv-weight", help="Smoothness: higher removes more speckle."),
     tile_size: int = typer.Option(768, "--tile-size", help="Scales larger than this are refined in overlapping tiles (bounds memory)."),
 ) -> None:

@@ -39,11 +39,11 @@ class StyleSettings:
     """Optimisation steps in all, split over the pyramid's scales (more at the coarse ones)."""
     strength: float = 1.0
     """Multiplies the style weight: 0.5 is subtler, 2 is bolder."""
-    style_weight: float = 1e3
+    style_weight: float = 300.0
     content_weight: float = 1.0
     tv_weight: float = 10.0
-    statistic: str = "gram"
-    """Style statistic: 'gram' (Gatys) or 'mean-std' (AdaIN-like)."""
+    statistic: str = "covariance"
+    """Style statistic: 'covariance' (centred Gram, default), 'gram' (Gatys) or 'mean-std' (AdaIN-like)."""
     smoothing: bool | None = None
     """Activation smoothing; None uses the backbone preset's choice."""
     optimizer: str = "lbfgs"

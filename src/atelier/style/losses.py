@@ -24,6 +24,22 @@ def gram_matrix(features: torch.Tensor, mask: torch.Tensor | None = None) -> tor
     return (flat * weights) @ flat.transpose(1, 2) / weights.sum(dim=2, keepdim=True).clamp_min(1e-8)
 
 
+def covariance(features: torch.Tensor, mask: torch.Tensor | None = None) -> torch.Tensor:
+    """Centred Gram matrix: the channel covariance of ``(N, C, H, W)`` features, ``(N, C, C)``.
+
+    ReLU features are non-negative, so a plain Gram matrix is dominated by the outer
+    product of the channel means, which an image with the right colours already matches.
+    Removing the means leaves the co-activation *pattern*: the texture.
+    """
+    n, c, h, w = features.shape
+    if mask is None:
+        mean = features.mean(dim=(2, 3), keepdim=True)
+    else:
+        weights = mask / mask.sum(dim=(2, 3), keepdim=True).clamp_min(1e-8)
+        mean = (features * weights).sum(dim=(2, 3), keepdim=True)
+    return gram_matrix(features - mean, mask)
+
+
 def mean_std(features: torch.Tensor, mask: torch.Tensor | None = None, eps: float = 1e-5) -> torch.Tensor:
     """Per-channel mean and standard deviation, concatenated to ``(N, 2C)`` (Huang & Belongie 2017)."""
     n, c, h, w = features.shape
@@ -38,7 +54,7 @@ def mean_std(features: torch.Tensor, mask: torch.Tensor | None = None, eps: floa
     return torch.cat([mean, (var + eps).sqrt()], dim=1)
 
 
-STATISTICS = {"gram": gram_matrix, "mean-std": mean_std}
+STATISTICS = {"gram": gram_matrix, "covariance": covariance, "mean-std": mean_std}
 
 
 def normalised_mse(value: torch.Tensor, target: torch.Tensor, eps: float = 1e-8) -> torch.Tensor:
