@@ -135,3 +135,13 @@ def test_backbones_json() -> None:
     names = {p["name"] for p in data["presets"]}
     assert {"atelier", "vgg19", "efficientnet-lite0"} <= names
     assert next(p for p in data["presets"] if p["name"] == "vgg19")["offline"] is False
+
+
+def test_backbones_list_layer_names_and_layer_options_are_checked(tmp_path: Path, photo: Path, painting: Path) -> None:
+    data = json.loads(atelier("backbones", "--json").stdout)
+    layers = {b["name"]: b["layers"] for b in data["backbones"]}
+    assert "relu4_2" in layers["vgg19"] and "block15" in layers["efficientnet-lite0"]
+    result = atelier("stylize", photo, "-s", painting, "-o", tmp_path / "o.png", "--style-layers", "relu1_1=x", *FAST)
+    assert_clean_error(result, 2, "is not NAME=WEIGHT")
+    result = atelier("stylize", photo, "-s", painting, "-o", tmp_path / "o.png", "--content-layers", "relu1_1", *FAST)
+    assert_clean_error(result, 2, "no layer relu1_1")

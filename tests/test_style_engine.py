@@ -146,3 +146,20 @@ def test_bad_settings_are_input_errors(images) -> None:
             stylize(content, [style], settings=StyleSettings(**{**FAST, **bad}))
     with pytest.raises(InputError):
         stylize(content, [], settings=StyleSettings(**FAST))
+
+
+def test_layer_overrides_change_the_result_and_bad_names_are_errors(images) -> None:
+    content, style = images
+    default = stylize(content, [style], settings=StyleSettings(**FAST))
+    shallow = stylize(content, [style], settings=StyleSettings(**FAST, style_layers={"relu1_1": 1.0}, content_layers={"block2": 1.0}))
+    assert not torch.equal(default, shallow)
+    with pytest.raises(InputError, match="no layer relu9_1"):
+        stylize(content, [style], settings=StyleSettings(**FAST, style_layers={"relu9_1": 1.0}))
+    with pytest.raises(InputError, match="no negative"):
+        stylize(content, [style], settings=StyleSettings(**FAST, style_layers={"relu1_1": -1.0}))
+
+
+def test_smoothing_option_runs(images) -> None:
+    content, style = images
+    events = [e for e in stylize_steps(content, [style], settings=StyleSettings(**FAST, smoothing=True)) if e.losses]
+    assert events[-1].losses["total"] < events[0].losses["total"]

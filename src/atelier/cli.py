@@ -125,6 +125,9 @@ def stylize(
     statistic: str = typer.Option("covariance", "--statistic", help="Style statistic: covariance (centred Gram: strongest brushwork), gram (classic Gatys) or mean-std."),
     tv_weight: float = typer.Option(10.0, "--tv-weight", help="Smoothness: higher removes more speckle."),
     tile_size: int = typer.Option(768, "--tile-size", help="Scales larger than this are refined in overlapping tiles (bounds memory)."),
+    style_layers: Optional[str] = typer.Option(None, "--style-layers", help="Style layers and weights, e.g. relu1_1=1,relu3_1=0.5 (names: `atelier backbones`)."),
+    content_layers: Optional[str] = typer.Option(None, "--content-layers", help="Content layers and weights, e.g. block5=1."),
+    smoothing: Optional[bool] = typer.Option(None, "--smoothing/--no-smoothing", help="Activation smoothing (Wang et al. 2021); default: the backbone's choice."),
 ) -> None:
     """Restyle a photo with one or more paintings (Gatys et al. neural style transfer).
 
@@ -138,7 +141,7 @@ def stylize(
 
       atelier stylize photo.jpg -s painting.jpg --mask sky.png --size 2048 -o big.png
     """
-    from atelier.style import StyleSettings, parse_style_weights, stylize_file
+    from atelier.style import StyleSettings, parse_layer_weights, parse_style_weights, stylize_file
 
     if color_method not in ("luminance", "histogram"):
         raise typer.BadParameter("must be luminance or histogram", param_hint="--color-method")
@@ -146,7 +149,9 @@ def stylize(
         size=size, steps=steps, strength=strength, style_scale=style_scale,
         preserve_color=color_method if preserve_color else None, seed=seed, backbone=backbone,
         weights=weights, init=init, optimizer=optimizer, statistic=statistic, tv_weight=tv_weight,
-        tile_size=tile_size,
+        tile_size=tile_size, smoothing=smoothing,
+        style_layers=parse_layer_weights(style_layers, "--style-layers"),
+        content_layers=parse_layer_weights(content_layers, "--content-layers"),
     )
     settings.validate()
     weights_list = parse_style_weights(style_weights, len(style))
@@ -227,8 +232,11 @@ def list_backbones(as_json: bool = typer.Option(False, "--json", help="Print a J
          "offline": all(next(b.offline for b in available() if b.name == n) for n in p.backbones)}
         for p in PRESETS.values()
     ]
+    from atelier.style.engine import layer_names
+
+    extractors = [{**asdict(b), "layers": layer_names(b.name)} for b in available()]
     if as_json:
-        print(json.dumps({"presets": presets, "backbones": [asdict(b) for b in available()]}, indent=2))
+        print(json.dumps({"presets": presets, "backbones": extractors}, indent=2))
         return
     table = Table(title="loss networks (--backbone)")
     for column in ("name", "offline", "description"):
@@ -236,12 +244,130 @@ def list_backbones(as_json: bool = typer.Option(False, "--json", help="Print a J
     for p in presets:
         table.add_row(p["name"], "yes" if p["offline"] else "download", p["description"])
     out.print(table)
-    table = Table(title="feature extractors")
-    for column in ("name", "weights", "description"):
+    table = Table(title="feature extractors (layers for --style-layers / --content-layers)")
+    for column in ("name", "weights", "layers"):
         table.add_column(column)
-    for b in available():
-        table.add_row(b.name, b.weights, b.description)
+    for b in extractors:
+        layers = [n for n in b["layers"] if not n.startswith("conv")]
+        table.add_row(b["name"], b["weights"], ", ".join(layers))
     out.print(table)
+
+
+classify_app = typer.Typer(
+    help=(
+        "Recognise style, artist or genre from a few dozen examples per class.\n\n"
+        "  atelier classify train paintings/ -o artists.pt\n\n"
+        "  atelier classify predict artists.pt unknown.jpg --top-k 3\n\n"
+        "  atelier classify evaluate artists.pt held-out/ --json"
+    ),
+    no_args_is_help=True,
+)
+app.add_typer(classify_app, name="classify")
+
+
+@classify_app.command("train")
+@handles_errors
+def classify_train(
+    data: Path = typer.Argument(..., help="Folder with one sub-folder of images per class."),
+    output: Path = typer.Option(..., "--output", "-o", help="Where to save the model (.pt)."),
+    epochs: int = typer.Option(200, "--epochs", help="Most epochs for the head (early stopping usually ends sooner)."),
+    finetune_blocks: int = typer.Option(0, "--finetune-blocks", help="Also train the last N of EfficientNet's 16 blocks (slower; for larger sets)."),
+    finetune_epochs: int = typer.Option(5, "--finetune-epochs", help="Epochs of end-to-end fine-tuning when --finetune-blocks > 0."),
+    val_split: float = typer.Option(0.2, "--val-split", help="Fraction of each class held out for validation and early stopping."),
+    views: int = typer.Option(8, "--views", help="Augmented views per training image (crops, flips, mild colour jitter)."),
+    seed: int = typer.Option(0, "--seed", help="Random seed for the split and augmentations."),
+    no_balance: bool = typer.Option(False, "--no-balance", help="Do not weight classes by inverse frequency."),
+    as_json: bool = typer.Option(False, "--json", help="Print the result as JSON."),
+) -> None:
+    """Train a classifier by transfer learning from the ImageNet EfficientNet-Lite0.
+
+    Features are extracted once (cached), so re-training takes seconds.
+
+    Example:  atelier classify train paintings/ -o artists.pt --val-split 0.2
+    """
+    from atelier.classify import TrainSettings, train_classifier
+
+    settings = TrainSettings(epochs=epochs, finetune_blocks=finetune_blocks, finetune_epochs=finetune_epochs, val_split=val_split, views=views, seed=seed, balance=not no_balance)
+    bar = Progress(TextColumn("[bold]{task.description}"), BarColumn(), MofNCompleteColumn(), TextColumn("{task.fields[info]}"), TimeElapsedColumn(), console=err)
+    tasks: dict[str, int] = {}
+
+    def on_progress(event) -> None:
+        if event.phase not in tasks:
+            tasks[event.phase] = bar.add_task(event.phase, total=event.total, info="")
+        info = "  ".join(f"{k} {v:.3f}" for k, v in event.metrics.items())
+        bar.update(tasks[event.phase], completed=event.step, total=event.total, info=info)
+
+    try:
+        with bar:
+            result = train_classifier(data, output, settings, on_progress=on_progress)
+    except KeyboardInterrupt:
+        err.print(f"[yellow]interrupted[/]: the best model so far was saved to {output}")
+        raise typer.Exit(130) from None
+    for message in result.skipped:
+        err.print(f"[yellow]skipped:[/] {message}")
+    summary = {
+        "model": str(result.model_path), "classes": result.classes, "train_images": result.train_count,
+        "val_images": result.val_count, "skipped": len(result.skipped), "epochs": result.epochs_run,
+        "val": result.val_report.to_dict() if result.val_report else None,
+    }
+    if as_json:
+        print(json.dumps(summary, indent=2))
+        return
+    val = f", validation accuracy {result.val_report.accuracy:.3f}" if result.val_report else ""
+    err.print(f"wrote [bold]{result.model_path}[/]: {len(result.classes)} classes, {result.train_count} training images{val}")
+
+
+@classify_app.command("evaluate")
+@handles_errors
+def classify_evaluate(
+    model: Path = typer.Argument(..., help="A model from `atelier classify train`."),
+    data: Path = typer.Argument(..., help="Labelled folder (one sub-folder per class)."),
+    confusion: Optional[Path] = typer.Option(None, "--confusion", help="Confusion-matrix PNG (default: MODEL.confusion.png)."),
+    as_json: bool = typer.Option(False, "--json", help="Print accuracy, macro_f1 and per-class metrics as JSON."),
+) -> None:
+    """Accuracy, macro F1, per-class precision/recall/F1 and a confusion-matrix picture.
+
+    Example:  atelier classify evaluate artists.pt held-out/ --json
+    """
+    from atelier.classify import evaluate
+
+    target = confusion or model.with_suffix(".confusion.png")
+    report, skipped = evaluate(model, data, target)
+    for message in skipped:
+        err.print(f"[yellow]skipped:[/] {message}")
+    if as_json:
+        print(json.dumps({**report.to_dict(), "confusion_png": str(target)}, indent=2))
+        return
+    table = Table(title=f"accuracy {report.accuracy:.3f}  macro F1 {report.macro_f1:.3f}")
+    for column in ("class", "precision", "recall", "f1", "support"):
+        table.add_column(column)
+    for name, m in report.per_class.items():
+        table.add_row(name, f"{m['precision']:.3f}", f"{m['recall']:.3f}", f"{m['f1']:.3f}", str(m["support"]))
+    out.print(table)
+    err.print(f"wrote {target}")
+
+
+@classify_app.command("predict")
+@handles_errors
+def classify_predict(
+    model: Path = typer.Argument(..., help="A model from `atelier classify train`."),
+    images: List[Path] = typer.Argument(..., help="One or more images."),
+    top_k: int = typer.Option(3, "--top-k", help="How many classes to show per image."),
+    as_json: bool = typer.Option(False, "--json", help="Print JSON."),
+) -> None:
+    """The most likely classes for each image.
+
+    Example:  atelier classify predict artists.pt a.jpg b.jpg --top-k 2 --json
+    """
+    from atelier.classify import predict
+
+    results = predict(model, images, top_k)
+    if as_json:
+        print(json.dumps(results, indent=2))
+        return
+    for result in results:
+        ranked = ", ".join(f"{p['class']} {p['probability']:.1%}" for p in result["predictions"])
+        out.print(f"{result['image']}: {ranked}", highlight=False)
 
 
 def main() -> None:

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import math
 import threading
-from dataclasses import asdict, dataclass, field
+from dataclasses import asdict, dataclass, field, replace
 from typing import Iterator, Sequence
 
 import torch
@@ -60,6 +60,10 @@ class StyleSettings:
     """Scales larger than this are refined tile by tile (with overlap) to bound memory."""
     tile_overlap: int = 96
     backbone: str = "atelier"
+    content_layers: dict[str, float] | None = None
+    """Override the preset's content layers and their weights, e.g. ``{"block5": 1.0}``."""
+    style_layers: dict[str, float] | None = None
+    """Override the preset's style layers and their weights, e.g. ``{"relu1_1": 1, "relu3_1": 0.5}``."""
     weights: str | None = None
     """A weights file for backbones that accept one (vgg19)."""
     seed: int = 0
@@ -85,10 +89,28 @@ class StyleSettings:
             raise InputError(f"--style-scale must be between 0.05 and 8, got {self.style_scale}")
         if self.tile_size < 128 or self.tile_overlap * 2 >= self.tile_size:
             raise InputError("--tile-size must be at least 128 and more than twice the overlap")
-        get_preset(self.backbone)
+        net = get_preset(self.backbone)
+        for label, layers in (("content", self.content_layers), ("style", self.style_layers)):
+            if layers is None:
+                continue
+            if not layers or any(w < 0 for w in layers.values()):
+                raise InputError(f"--{label}-layers needs at least one layer and no negative weight")
+            known = layer_names(net.content_backbone if label == "content" else net.style_backbone)
+            unknown = sorted(set(layers) - set(known))
+            if unknown:
+                raise InputError(f"--{label}-layers: no layer {', '.join(unknown)} in this backbone; it has: {', '.join(known)}")
 
     def to_dict(self) -> dict:
         return asdict(self)
+
+
+def layer_names(backbone: str) -> list[str]:
+    """Layer names of a backbone, without loading its weights where possible."""
+    if backbone.startswith("vgg19"):
+        from atelier.backbones.vgg import vgg19_features
+
+        return vgg19_features()[1]
+    return backbones.get(backbone).layer_names
 
 
 @dataclass
@@ -175,6 +197,12 @@ class _Objective:
     """Content and style targets for one scale, and the loss of a candidate image."""
 
     def __init__(self, net: LossNetwork, settings: StyleSettings, smoothing: bool) -> None:
+        if settings.content_layers is not None or settings.style_layers is not None:
+            net = replace(
+                net,
+                content_layers=settings.content_layers or net.content_layers,
+                style_layers=settings.style_layers or net.style_layers,
+            )
         self.net = net
         self.settings = settings
         self.smoothing = smoothing

@@ -44,6 +44,22 @@ def parse_style_weights(text: str | None, count: int) -> list[float] | None:
     return weights
 
 
+def parse_layer_weights(text: str | None, option: str = "--style-layers") -> dict[str, float] | None:
+    """Parse ``"relu1_1=1,relu3_1=0.5"`` (a bare name means weight 1)."""
+    if text is None:
+        return None
+    layers: dict[str, float] = {}
+    for part in filter(None, (p.strip() for p in text.split(","))):
+        name, _, weight = part.partition("=")
+        try:
+            layers[name.strip()] = float(weight) if weight else 1.0
+        except ValueError:
+            raise InputError(f"{option}: {part!r} is not NAME=WEIGHT") from None
+    if not layers:
+        raise InputError(f"{option} needs at least one layer")
+    return layers
+
+
 def _weights_hash(settings: StyleSettings) -> str:
     """Hash of the backbones' weights, recorded so a replay can tell if they changed."""
     net = get_preset(settings.backbone)

@@ -1,0 +1,44 @@
+"""Atomic checkpoint files: a crash or Ctrl-C never leaves a half-written model."""
+
+from __future__ import annotations
+
+import os
+import tempfile
+from pathlib import Path
+from typing import Any
+
+import torch
+
+from atelier.errors import InputError
+
+
+def save_checkpoint(obj: Any, path: str | Path) -> Path:
+    """``torch.save`` to a temporary file beside ``path``, then rename over it."""
+    path = Path(path)
+    if not path.parent.is_dir():
+        raise InputError(f"{path}: the folder {path.parent} does not exist")
+    handle, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".part", dir=path.parent)
+    try:
+        with os.fdopen(handle, "wb") as stream:
+            torch.save(obj, stream)
+            stream.flush()
+            os.fsync(stream.fileno())
+        os.replace(tmp, path)
+    except BaseException:
+        Path(tmp).unlink(missing_ok=True)
+        raise
+    return path
+
+
+def load_checkpoint(path: str | Path, kind: str) -> dict:
+    """Load a checkpoint written by :func:`save_checkpoint` and check its ``format`` field."""
+    path = Path(path)
+    if not path.is_file():
+        raise InputError(f"{path}: file not found")
+    try:
+        data = torch.load(path, map_location="cpu", weights_only=False)
+    except Exception as error:
+        raise InputError(f"{path}: not an Atelier {kind} file ({type(error).__name__})") from None
+    if not isinstance(data, dict) or data.get("format") != kind:
+        raise InputError(f"{path}: not an Atelier {kind} file")
+    return data
