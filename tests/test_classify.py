@@ -167,3 +167,38 @@ def test_cli_clear_errors(tmp_path: Path, case: str, text: str) -> None:
     else:
         result = _cli("classify", "train", tmp_path / case, "-o", tmp_path / "m.pt")
     assert result.returncode == 2 and text in result.stderr and "Traceback" not in result.stderr
+
+
+def test_cancelled_training_still_saves_the_best_model(tmp_path: Path) -> None:
+    import threading
+
+    from atelier.errors import Cancelled
+
+    _write(tmp_path / "data" / "red", 4, (200, 30, 30))
+    _write(tmp_path / "data" / "blue", 4, (30, 30, 200))
+    cancel = threading.Event()
+
+    def stop_after_three_epochs(event) -> None:
+        if event.phase == "head" and event.step == 3:
+            cancel.set()
+
+    with pytest.raises(Cancelled):
+        train_classifier(tmp_path / "data", tmp_path / "m.pt", TrainSettings(views=1), on_progress=stop_after_three_epochs, cancel=cancel)
+    model, data = ArtClassifier.load(tmp_path / "m.pt")
+    assert data["interrupted"] is True and model.classes == ["blue", "red"]
+    assert [p.name for p in tmp_path.iterdir() if p.suffix == ".part"] == []
+
+
+def test_features_are_the_same_batched_or_one_by_one(tmp_path: Path) -> None:
+    from atelier.classify.train import extract_features
+
+    _write(tmp_path / "data" / "red", 3, (200, 30, 30))
+    _write(tmp_path / "data" / "blue", 3, (30, 30, 200))
+    items = scan_folder(tmp_path / "data").items
+    model = ArtClassifier(["blue", "red"])
+    batched, labels = extract_features(model, items, TrainSettings(batch_size=64), 1)
+    for cached in (tmp_path / "cache" / "classify-features").glob("*.pt"):
+        cached.unlink()
+    single, _ = extract_features(model, items, TrainSettings(batch_size=1), 1)
+    assert batched.shape == (12, 2224) and labels.tolist() == [0] * 6 + [1] * 6
+    assert torch.allclose(batched, single, atol=1e-4)

@@ -91,26 +91,43 @@ def extract_features(
     on_progress: Callable[[TrainEvent], None] | None = None,
     cancel: threading.Event | None = None,
 ) -> tuple[torch.Tensor, torch.Tensor]:
-    """``(features (N * (1 + augment), 1280), labels)``; cached by file hash and view settings."""
+    """``(features (N * (1 + augment), D), labels)``, computed in batches of views across
+    images and cached per file (by content hash and view settings)."""
     key_base = f"{model.weights_sha256[:16]}-v2-{settings.image_size}-{augment}-{settings.seed}-{DECODE_SIDE}"
-    feats, labels = [], []
+    per_item: list[torch.Tensor | None] = [None] * len(items)
+    pending: list[tuple[int, Path, torch.Tensor]] = []  # (index, cache file, views)
+
+    def flush() -> None:
+        if not pending:
+            return
+        with torch.no_grad():
+            feats = model.features(torch.cat([views for _, _, views in pending]))
+        offset = 0
+        for index, cached, views in pending:
+            feature = feats[offset : offset + len(views)].clone()
+            offset += len(views)
+            tmp = cached.with_suffix(f".{os.getpid()}.part")
+            torch.save(feature, tmp)
+            os.replace(tmp, cached)  # atomic: a killed run never leaves a bad cache entry
+            per_item[index] = feature
+        pending.clear()
+
     for index, item in enumerate(items):
         if cancel is not None and cancel.is_set():
             raise Cancelled("training cancelled")
         key = hashlib.sha256(f"{file_sha256(item.path)}-{key_base}".encode()).hexdigest()
         cached = cache_dir() / f"{key}.pt"
         if cached.is_file():
-            feature = torch.load(cached, weights_only=True)
+            per_item[index] = torch.load(cached, weights_only=True)
         else:
-            with torch.no_grad():
-                feature = model.features(_views(item.path, settings, augment))
-            tmp = cached.with_suffix(f".{os.getpid()}.part")
-            torch.save(feature, tmp)
-            os.replace(tmp, cached)
-        feats.append(feature)
-        labels.append(torch.full((feature.shape[0],), item.label, dtype=torch.long))
+            pending.append((index, cached, _views(item.path, settings, augment)))
+            if sum(len(v) for _, _, v in pending) >= settings.batch_size:
+                flush()
         if on_progress:
             on_progress(TrainEvent("features", index + 1, len(items)))
+    flush()
+    feats = [f for f in per_item if f is not None]
+    labels = [torch.full((len(f),), item.label, dtype=torch.long) for f, item in zip(feats, items)]
     return torch.cat(feats), torch.cat(labels)
 
 
@@ -266,8 +283,10 @@ def evaluate(model_path: str | Path, data_dir: str | Path, confusion_png: str | 
     dataset: Dataset = scan_folder(data_dir, classes=model.classes)
     logits = []
     with torch.no_grad():
-        for item in dataset.items:
-            logits.append(model(center_view(load_image(item.path, max_side=DECODE_SIDE).rgb, model.image_size)))
+        for start in range(0, len(dataset.items), 32):
+            batch = dataset.items[start : start + 32]
+            views = torch.cat([center_view(load_image(i.path, max_side=DECODE_SIDE).rgb, model.image_size) for i in batch])
+            logits.append(model(views))
     labels = torch.tensor([item.label for item in dataset.items])
     report = _evaluate_logits(torch.cat(logits), labels, model.classes)
     if confusion_png is not None:
