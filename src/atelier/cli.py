@@ -370,6 +370,41 @@ def classify_predict(
         out.print(f"{result['image']}: {ranked}", highlight=False)
 
 
+@app.command()
+@handles_errors
+def studio(
+    host: str = typer.Option("127.0.0.1", "--host", help="Address to listen on (loopback by default: only this computer)."),
+    port: int = typer.Option(8765, "--port", help="Port to listen on."),
+    no_browser: bool = typer.Option(False, "--no-browser", help="Do not open a browser tab (servers, tests)."),
+    data_dir: Optional[Path] = typer.Option(None, "--data-dir", help="Where uploads and the gallery live (default ~/.local/share/atelier/studio)."),
+    max_jobs: int = typer.Option(1, "--max-jobs", min=1, help="Stylisations running at once; others wait in a queue."),
+) -> None:
+    """Start the local web studio: upload a photo and paintings, watch the picture evolve.
+
+    Example:  atelier studio            (opens http://127.0.0.1:8765 in your browser)
+
+    The HTTP API is documented at /docs and /openapi.json.
+    """
+    import threading
+    import webbrowser
+
+    import uvicorn
+
+    from atelier.studio import create_app
+
+    url = f"http://{host}:{port}/"
+    application = create_app(data_dir, max_running=max_jobs)
+    err.print(f"Atelier studio on [bold]{url}[/]  (Ctrl-C to stop)")
+    if not no_browser:
+        threading.Timer(1.0, webbrowser.open, args=(url,)).start()
+    try:
+        uvicorn.run(application, host=host, port=port, log_level="warning")
+    except OSError as error:
+        from atelier.errors import InputError
+
+        raise InputError(f"cannot listen on {host}:{port}: {error.strerror or error}") from None
+
+
 def main() -> None:
     """Console-script entry point."""
     app()

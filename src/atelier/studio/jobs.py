@@ -1,0 +1,125 @@
+"""A bounded job queue for long stylisations: several tabs or users, a fixed number of jobs
+running at once, progress kept per job for streaming, cooperative cancellation."""
+
+from __future__ import annotations
+
+import base64
+import io
+import json
+import threading
+import time
+import uuid
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, Callable
+
+from atelier.errors import AtelierError, Cancelled
+from atelier.io import tensor_to_pil
+
+PREVIEW_SIDE = 384
+
+
+def preview_data_url(image) -> str:
+    """A small JPEG data URL of a ``(1, 3, H, W)`` tensor, for streaming to the page."""
+    pil = tensor_to_pil(image)
+    pil.thumbnail((PREVIEW_SIDE, PREVIEW_SIDE))
+    buffer = io.BytesIO()
+    pil.save(buffer, format="JPEG", quality=80)
+    return "data:image/jpeg;base64," + base64.b64encode(buffer.getvalue()).decode()
+
+
+@dataclass
+class Job:
+    id: str
+    params: dict[str, Any]
+    status: str = "queued"  # queued, running, done, failed, cancelled
+    created: float = field(default_factory=time.time)
+    step: int = 0
+    total: int = 0
+    losses: dict[str, float] = field(default_factory=dict)
+    error: str | None = None
+    events: list[dict] = field(default_factory=list)
+    cancel: threading.Event = field(default_factory=threading.Event)
+
+    def summary(self) -> dict:
+        return {
+            "id": self.id, "status": self.status, "step": self.step, "total": self.total,
+            "losses": self.losses, "error": self.error, "params": self.params, "created": self.created,
+            "result_url": f"/api/results/{self.id}.png" if self.status == "done" else None,
+        }
+
+    @property
+    def finished(self) -> bool:
+        return self.status in ("done", "failed", "cancelled")
+
+
+class JobManager:
+    """Runs ``work(job, report)`` callables on at most ``max_running`` threads."""
+
+    def __init__(self, results_dir: Path, max_running: int = 1) -> None:
+        self.results_dir = results_dir
+        self.results_dir.mkdir(parents=True, exist_ok=True)
+        self.jobs: dict[str, Job] = {}
+        self.lock = threading.Lock()
+        self.pool = ThreadPoolExecutor(max_workers=max_running, thread_name_prefix="atelier-job")
+
+    def submit(self, params: dict, work: Callable[[Job, Callable[[dict], None]], None]) -> Job:
+        job = Job(uuid.uuid4().hex[:12], params)
+        with self.lock:
+            self.jobs[job.id] = job
+        job.events.append({"type": "status", "status": "queued"})
+        self.pool.submit(self._run, job, work)
+        return job
+
+    def _run(self, job: Job, work: Callable) -> None:
+        if job.cancel.is_set():
+            self._finish(job, "cancelled")
+            return
+        job.status = "running"
+        job.events.append({"type": "status", "status": "running"})
+
+        def report(event: dict) -> None:
+            job.step, job.total = event.get("step", job.step), event.get("total", job.total)
+            job.losses = event.get("losses") or job.losses
+            job.events.append({"type": "progress", **event})
+
+        try:
+            work(job, report)
+        except Cancelled:
+            self._finish(job, "cancelled")
+        except AtelierError as error:
+            self._finish(job, "failed", str(error))
+        except Exception as error:  # a bug: say so on the page, keep the server alive
+            self._finish(job, "failed", f"internal error: {type(error).__name__}: {error}")
+        else:
+            self._finish(job, "done")
+
+    def _finish(self, job: Job, status: str, error: str | None = None) -> None:
+        job.status, job.error = status, error
+        job.events.append({"type": "status", "status": status, "error": error})
+        if status == "done":
+            sidecar = self.results_dir / f"{job.id}.json"
+            sidecar.write_text(json.dumps({k: v for k, v in job.summary().items() if k != "error"}))
+
+    def cancel(self, job_id: str) -> Job | None:
+        job = self.jobs.get(job_id)
+        if job is not None and not job.finished:
+            job.cancel.set()
+        return job
+
+    def history(self) -> list[dict]:
+        """Finished results on disk, newest first (survives restarts)."""
+        items = []
+        for sidecar in self.results_dir.glob("*.json"):
+            if (self.results_dir / f"{sidecar.stem}.png").is_file():
+                try:
+                    items.append(json.loads(sidecar.read_text()))
+                except ValueError:
+                    continue
+        return sorted(items, key=lambda item: item.get("created", 0), reverse=True)
+
+    def shutdown(self) -> None:
+        for job in self.jobs.values():
+            job.cancel.set()
+        self.pool.shutdown(wait=False, cancel_futures=True)

@@ -1,0 +1,130 @@
+"""The web studio's HTTP API through FastAPI's test client."""
+
+from __future__ import annotations
+
+import io
+import json
+import time
+from pathlib import Path
+
+import pytest
+from fastapi.testclient import TestClient
+from PIL import Image
+
+from atelier.io import read_recipe
+from atelier.studio import create_app
+
+
+@pytest.fixture
+def client(tmp_path: Path):
+    with TestClient(create_app(tmp_path / "studio")) as test_client:
+        yield test_client
+
+
+def _upload(client: TestClient, path: Path, name: str | None = None):
+    return client.post("/api/uploads", files={"file": (name or path.name, path.read_bytes(), "application/octet-stream")})
+
+
+def _events(client: TestClient, job_id: str) -> list[dict]:
+    with client.stream("GET", f"/api/jobs/{job_id}/events") as response:
+        assert response.headers["content-type"].startswith("text/event-stream")
+        return [json.loads(line[6:]) for line in response.iter_lines() if line.startswith("data: ")]
+
+
+def test_page_and_openapi(client: TestClient) -> None:
+    page = client.get("/")
+    assert page.status_code == 200 and "Atelier" in page.text and 'id="stylize"' in page.text
+    spec = client.get("/openapi.json").json()
+    assert "/api/stylize" in spec["paths"] and "post" in spec["paths"]["/api/stylize"]
+    assert "/api/uploads" in spec["paths"]
+
+
+def test_upload_checks(tmp_path: Path, client: TestClient, photo: Path) -> None:
+    ok = _upload(client, photo)
+    assert ok.status_code == 200 and ok.json()["id"].endswith(".jpg") and ok.json()["width"] == 96
+    text = tmp_path / "notes.png"
+    text.write_text("hello")
+    bad = _upload(client, text)
+    assert bad.status_code == 400 and "not an image" in bad.json()["detail"]
+    empty = client.post("/api/uploads", files={"file": ("e.png", b"", "image/png")})
+    assert empty.status_code == 400 and "empty" in empty.json()["detail"]
+    cut = tmp_path / "cut.png"
+    buffer = io.BytesIO()
+    Image.effect_noise((64, 64), 50).convert("RGB").save(buffer, "PNG")
+    cut.write_bytes(buffer.getvalue()[: len(buffer.getvalue()) // 2])
+    truncated = _upload(client, cut)
+    assert truncated.status_code == 400 and "cut.png" in truncated.json()["detail"]
+    assert "Traceback" not in truncated.text
+
+
+def test_size_and_megapixel_limits(tmp_path: Path, photo: Path) -> None:
+    with TestClient(create_app(tmp_path / "s", max_upload_mb=0.001)) as small:
+        assert _upload(small, photo).status_code == 413
+    with TestClient(create_app(tmp_path / "m", max_megapixels=0.001)) as strict:
+        response = _upload(strict, photo)
+        assert response.status_code == 400 and "megapixels" in response.json()["detail"]
+
+
+def test_user_file_names_never_touch_disk(tmp_path: Path, client: TestClient, photo: Path) -> None:
+    response = _upload(client, photo, name="../../../evil.png")
+    assert response.status_code == 200
+    assert not (tmp_path / "evil.png").exists() and not (tmp_path.parent / "evil.png").exists()
+    stored = list((tmp_path / "studio" / "uploads").iterdir())
+    assert [p.name for p in stored] == [response.json()["id"]]
+    assert client.get("/api/uploads/..%2F..%2Fetc%2Fpasswd").status_code == 404
+
+
+def test_stylize_streams_progress_and_keeps_history(tmp_path: Path, client: TestClient, photo: Path, painting: Path) -> None:
+    content = _upload(client, photo).json()["id"]
+    style = _upload(client, painting).json()["id"]
+    started = client.post("/api/stylize", json={"content": content, "styles": [{"id": style, "weight": 1}], "size": 64, "steps": 10, "seed": 3})
+    assert started.status_code == 202, started.text
+    job_id = started.json()["id"]
+    events = _events(client, job_id)
+    progress = [e for e in events if e["type"] == "progress"]
+    assert [e["step"] for e in progress] == list(range(1, 11)) + [10]
+    assert any(e.get("preview", "").startswith("data:image/jpeg;base64,") for e in progress)
+    assert events[-1] == {"type": "status", "status": "done", "error": None}
+    result = client.get(f"/api/results/{job_id}.png")
+    assert result.status_code == 200 and result.headers["content-type"] == "image/png"
+    saved = tmp_path / "r.png"
+    saved.write_bytes(result.content)
+    assert read_recipe(saved).params["settings"]["seed"] == 3
+    assert client.get("/api/history").json()[0]["id"] == job_id
+    # the gallery survives a restart: a new app on the same folder still lists the result
+    with TestClient(create_app(tmp_path / "studio")) as restarted:
+        history = restarted.get("/api/history").json()
+        assert [item["id"] for item in history] == [job_id]
+        assert history[0]["params"]["content"] == content  # what "use these settings again" needs
+        assert restarted.get(f"/api/results/{job_id}.png").status_code == 200
+
+
+def test_bad_requests_get_messages(client: TestClient, photo: Path) -> None:
+    content = _upload(client, photo).json()["id"]
+    missing = client.post("/api/stylize", json={"content": content, "styles": [{"id": "0123456789abcdef.png"}]})
+    assert missing.status_code == 404 and "upload the image again" in missing.json()["detail"]
+    too_big = client.post("/api/stylize", json={"content": content, "styles": [{"id": content}], "size": 99999})
+    assert too_big.status_code == 422
+    zero = client.post("/api/stylize", json={"content": content, "styles": [{"id": content, "weight": 0}]})
+    assert zero.status_code == 400
+    assert client.get("/api/jobs/nothere").status_code == 404
+    assert client.get("/api/results/../../x.png").status_code == 404
+
+
+def test_queue_is_bounded_and_jobs_cancel(tmp_path: Path, photo: Path, painting: Path) -> None:
+    with TestClient(create_app(tmp_path / "q", max_running=1)) as client:
+        content = _upload(client, photo).json()["id"]
+        style = _upload(client, painting).json()["id"]
+        body = {"content": content, "styles": [{"id": style}], "size": 64, "steps": 400}
+        first = client.post("/api/stylize", json=body).json()["id"]
+        second = client.post("/api/stylize", json=body).json()["id"]
+        deadline = time.time() + 60
+        while client.get(f"/api/jobs/{first}").json()["status"] != "running" and time.time() < deadline:
+            time.sleep(0.05)
+        assert client.get(f"/api/jobs/{second}").json()["status"] == "queued"  # only one runs at once
+        assert client.post(f"/api/jobs/{second}/cancel").json()["cancelling"] is True
+        client.post(f"/api/jobs/{first}/cancel")
+        assert _events(client, first)[-1]["status"] == "cancelled"
+        assert _events(client, second)[-1]["status"] == "cancelled"
+        assert not (tmp_path / "q" / "results" / f"{first}.png").exists()
+        assert client.get("/api/history").json() == []

@@ -1,0 +1,105 @@
+"""End to end in a real headless Chromium: upload, stylise, see the result, screenshot.
+
+Needs Debian's ``chromium`` (``apt-get install chromium``) and the ``playwright`` package;
+skips with the reason when either is missing. Screenshots go to ``ATELIER_SCREENSHOTS``
+when set (to look at them), else to the test's temporary folder.
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+import socket
+import subprocess
+import sys
+import time
+import urllib.request
+from pathlib import Path
+
+import pytest
+
+CHROMIUM = shutil.which("chromium") or "/usr/bin/chromium"
+pytestmark = pytest.mark.skipif(not Path(CHROMIUM).exists(), reason="Debian's chromium is not installed")
+FLAGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update", "--disable-sync", "--no-first-run"]
+
+
+def _free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+@pytest.fixture
+def server(tmp_path: Path):
+    port = _free_port()
+    process = subprocess.Popen(
+        [sys.executable, "-m", "atelier", "studio", "--no-browser", "--port", str(port), "--data-dir", str(tmp_path / "studio")],
+        stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,
+    )
+    url = f"http://127.0.0.1:{port}/"
+    deadline = time.time() + 60
+    while time.time() < deadline:
+        try:
+            urllib.request.urlopen(url, timeout=1)
+            break
+        except OSError:
+            if process.poll() is not None:
+                pytest.fail(f"the studio did not start: {process.stdout.read()}")
+            time.sleep(0.2)
+    yield url
+    process.terminate()
+    process.wait(timeout=10)
+
+
+@pytest.fixture
+def page():
+    sync_api = pytest.importorskip("playwright.sync_api")
+    with sync_api.sync_playwright() as playwright:
+        browser = playwright.chromium.launch(executable_path=CHROMIUM, args=FLAGS)
+        context = browser.new_context(viewport={"width": 1280, "height": 900})
+        yield context.new_page()
+        browser.close()
+
+
+def _shots(tmp_path: Path) -> Path:
+    folder = Path(os.environ.get("ATELIER_SCREENSHOTS") or tmp_path)
+    folder.mkdir(parents=True, exist_ok=True)
+    return folder
+
+
+def test_upload_stylize_and_see_the_result(server: str, page, photo: Path, painting: Path, tmp_path: Path) -> None:
+    shots = _shots(tmp_path)
+    page.goto(server)
+    assert page.title() == "Atelier studio"
+    assert page.is_disabled("#stylize")  # nothing to paint yet
+    page.set_input_files("#photo-input", str(photo))
+    page.wait_for_selector("#photo-drop img")
+    page.set_input_files("#style-input", str(painting))
+    page.wait_for_selector(".style-card img")
+    page.select_option("#size", "256")
+    page.eval_on_selector("#steps", "el => { el.value = 30; el.oninput(); }")
+    page.click("#stylize")
+    page.wait_for_selector("#preview", timeout=120_000)  # the picture evolves live
+    page.wait_for_selector("#result", timeout=180_000)
+    assert page.eval_on_selector("#result", "img => img.complete && img.naturalWidth") == 256
+    page.wait_for_selector(".shot img")
+    assert "finished" in page.inner_text("#message")
+    page.screenshot(path=str(shots / "studio-result.png"), full_page=True)
+
+    # "use these settings again" restores the form from the gallery
+    page.reload()
+    page.wait_for_selector(".shot button")
+    page.click(".shot button")
+    assert page.input_value("#steps") == "30" and page.input_value("#size") == "256"
+    assert not page.is_disabled("#stylize")
+
+
+def test_a_bad_upload_shows_a_message(server: str, page, tmp_path: Path) -> None:
+    bogus = tmp_path / "holiday.jpg"
+    bogus.write_text("definitely not a jpeg")
+    page.goto(server)
+    page.set_input_files("#photo-input", str(bogus))
+    page.wait_for_selector("#message.error")
+    message = page.inner_text("#message")
+    assert "not an image" in message and "Traceback" not in message
+    page.screenshot(path=str(_shots(tmp_path) / "studio-error.png"))
