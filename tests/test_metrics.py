@@ -31,3 +31,36 @@ def test_perfect_and_empty() -> None:
     assert perfect.accuracy == 1.0 and perfect.macro_f1 == 1.0
     empty = classification_report(np.zeros((2, 2), dtype=int), ["a", "b"])
     assert empty.accuracy == 0.0 and empty.macro_f1 == 0.0
+
+
+from atelier.metrics import frechet_between, frechet_distance, gaussian_stats, kernel_distance  # noqa: E402
+
+
+def test_frechet_identical_sets_is_zero() -> None:
+    features = np.random.default_rng(0).normal(size=(500, 8))
+    assert frechet_between(features, features) == pytest.approx(0.0, abs=1e-6)
+
+
+def test_frechet_closed_form_for_diagonal_gaussians() -> None:
+    # For diagonal covariances: ||mu1 - mu2||^2 + sum (sqrt(s1) - sqrt(s2))^2
+    mu1, mu2 = np.array([0.0, 1.0, 2.0]), np.array([1.0, 1.0, 0.0])
+    s1, s2 = np.array([1.0, 4.0, 9.0]), np.array([4.0, 4.0, 1.0])
+    expected = 1 + 0 + 4 + (1 - 2) ** 2 + 0 + (3 - 1) ** 2
+    assert frechet_distance(mu1, np.diag(s1), mu2, np.diag(s2)) == pytest.approx(expected)
+
+
+def test_frechet_of_shifted_samples_approaches_the_closed_form() -> None:
+    rng = np.random.default_rng(1)
+    a = rng.normal(size=(20000, 4))
+    b = rng.normal(size=(20000, 4)) + np.array([1.0, 0.0, 2.0, 0.0])
+    assert frechet_between(a, b) == pytest.approx(5.0, rel=0.05)
+    with pytest.raises(ValueError):
+        gaussian_stats(np.zeros((1, 3)))
+
+
+def test_kid_is_near_zero_for_the_same_distribution_and_grows_with_a_shift() -> None:
+    rng = np.random.default_rng(2)
+    a, b = rng.normal(size=(400, 16)), rng.normal(size=(400, 16))
+    same = kernel_distance(a, b)
+    shifted = kernel_distance(a, b + 1.0)
+    assert abs(same) < 0.02 and shifted > 10 * max(abs(same), 1e-3)

@@ -1,5 +1,9 @@
-"""Measuring results: classification metrics today; PSNR, SSIM and Frechet distances next."""
+"""Measuring results: classification metrics and distances between image distributions."""
 
 from atelier.metrics.classification import ClassificationReport, classification_report, confusion_matrix
+from atelier.metrics.distributions import frechet_between, frechet_distance, gaussian_stats, kernel_distance
 
-__all__ = ["ClassificationReport", "classification_report", "confusion_matrix"]
+__all__ = [
+    "ClassificationReport", "classification_report", "confusion_matrix",
+    "frechet_between", "frechet_distance", "gaussian_stats", "kernel_distance",
+]
