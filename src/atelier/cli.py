@@ -405,6 +405,122 @@ def studio(
         raise InputError(f"cannot listen on {host}:{port}: {error.strerror or error}") from None
 
 
+gan_app = typer.Typer(
+    help=(
+        "Train a GAN on your own small collection (50-2,000 images) and sample new pictures.\n\n"
+        "  atelier gan train my-sketches/ --out runs/sketches --steps 2000 --size 64\n\n"
+        "  atelier gan sample runs/sketches -n 64 -o grid.png\n\n"
+        "  atelier gan interpolate runs/sketches -o walk.gif\n\n"
+        "  atelier gan evaluate runs/sketches my-sketches/ --json"
+    ),
+    no_args_is_help=True,
+)
+app.add_typer(gan_app, name="gan")
+
+
+@gan_app.command("train")
+@handles_errors
+def gan_train(
+    data: Path = typer.Argument(..., help="Folder of images (searched recursively) or a CIFAR-10 python archive."),
+    out: Path = typer.Option(..., "--out", help="Run folder: checkpoint.pt, samples/, log.csv, curves.png."),
+    steps: int = typer.Option(1000, "--steps", min=1, help="Total training steps (with --resume: the new total)."),
+    size: int = typer.Option(64, "--size", help="Image size: 32, 64 or 128."),
+    batch: int = typer.Option(32, "--batch", min=2, help="Images per step."),
+    sample_every: int = typer.Option(100, "--sample-every", min=1, help="Save a sample grid every N steps."),
+    checkpoint_every: int = typer.Option(100, "--checkpoint-every", min=1, help="Save a checkpoint every N steps."),
+    eval_every: int = typer.Option(0, "--eval-every", min=0, help="Frechet score every N steps (0: at the end only)."),
+    seed: int = typer.Option(0, "--seed"),
+    resume: bool = typer.Option(False, "--resume", help="Continue the run in --out (step count, optimisers and RNG restored)."),
+) -> None:
+    """Train a DCGAN with DiffAugment, hinge loss, spectral norm and EMA sampling.
+
+    Ctrl-C saves a checkpoint; --resume continues from it.
+
+    Example:  atelier gan train paintings/ --out runs/p --steps 500 --size 32
+    """
+    from atelier.generate import GanSettings, train_gan
+
+    # With --resume the run's own settings are used; only the new step total comes from here.
+    settings = GanSettings(steps=steps) if resume else GanSettings(
+        size=size, steps=steps, batch=batch, sample_every=sample_every,
+        checkpoint_every=checkpoint_every, eval_every=eval_every, seed=seed,
+    )
+    if not resume:
+        out.mkdir(parents=True, exist_ok=True)
+    bar = Progress(TextColumn("[bold]training"), BarColumn(), MofNCompleteColumn(), TextColumn("{task.fields[info]}"), TimeElapsedColumn(), TimeRemainingColumn(), console=err)
+    task = bar.add_task("train", total=steps, info="loading data")
+
+    def on_progress(event) -> None:
+        info = "  ".join(f"{k} {v:.3f}" for k, v in event.losses.items())
+        bar.update(task, completed=event.step, total=event.total, info=info)
+
+    try:
+        with bar:
+            run = train_gan(data, out, settings, resume=resume, on_progress=on_progress)
+    except KeyboardInterrupt:
+        err.print(f"[yellow]interrupted[/]: checkpoint saved in {out}; continue with --resume")
+        raise typer.Exit(130) from None
+    err.print(f"done: samples in {run.samples}, curves in {run.curves}")
+
+
+@gan_app.command("sample")
+@handles_errors
+def gan_sample(
+    run: Path = typer.Argument(..., help="A run folder from `atelier gan train`."),
+    n: int = typer.Option(64, "-n", help="How many images."),
+    output: Path = typer.Option(..., "--output", "-o", help="Grid image to write (.png)."),
+    seed: int = typer.Option(0, "--seed"),
+    truncation: Optional[float] = typer.Option(None, "--truncation", help="Truncation trick: redraw latents beyond this (e.g. 0.7: safer, less varied)."),
+) -> None:
+    """Sample a grid of new images from a trained run.
+
+    Example:  atelier gan sample runs/p -n 36 -o grid.png --truncation 0.8
+    """
+    from atelier.generate import sample_grid
+
+    err.print(f"wrote {sample_grid(run, output, n, seed, truncation)}")
+
+
+@gan_app.command("interpolate")
+@handles_errors
+def gan_interpolate(
+    run: Path = typer.Argument(..., help="A run folder."),
+    output: Path = typer.Option(..., "--output", "-o", help="walk.gif (or .mp4 with PyAV installed)."),
+    keyframes: int = typer.Option(4, "--keyframes", min=2),
+    frames: int = typer.Option(16, "--frames", min=2, help="Frames between two keyframes."),
+    seed: int = typer.Option(0, "--seed"),
+) -> None:
+    """A looping walk through latent space (spherical interpolation).
+
+    Example:  atelier gan interpolate runs/p -o walk.gif
+    """
+    from atelier.generate import interpolate
+
+    err.print(f"wrote {interpolate(run, output, keyframes, frames, seed)}")
+
+
+@gan_app.command("evaluate")
+@handles_errors
+def gan_evaluate(
+    run: Path = typer.Argument(..., help="A run folder."),
+    data: Path = typer.Argument(..., help="The real images (folder or CIFAR archive)."),
+    n: int = typer.Option(512, "-n", help="Images per side."),
+    as_json: bool = typer.Option(False, "--json"),
+) -> None:
+    """Frechet distance and KID between generated and real images, on EfficientNet-Lite0 features
+    (offline; named fid_effnet / kid_effnet because they are not Inception-based FID).
+
+    Example:  atelier gan evaluate runs/p paintings/ --json
+    """
+    from atelier.generate import evaluate
+
+    result = evaluate(run, data, n)
+    if as_json:
+        print(json.dumps(result, indent=2))
+    else:
+        out.print(f"fid_effnet {result['fid_effnet']:.3f}   kid_effnet {result['kid_effnet']:.4f}   (step {result['step']}, {result['images_real']} images)")
+
+
 def main() -> None:
     """Console-script entry point."""
     app()

@@ -1,0 +1,82 @@
+"""DCGAN-family networks (Radford et al. 2016) with the fixes that make small data work:
+resize-convolution upsampling (no checkerboard), spectral normalisation in the
+discriminator (Miyato et al. 2018), and an exponential moving average of the generator."""
+
+from __future__ import annotations
+
+import copy
+import math
+
+import torch
+from torch import nn
+from torch.nn.utils import spectral_norm
+
+
+class Generator(nn.Module):
+    def __init__(self, size: int = 64, z_dim: int = 128, width: int = 64) -> None:
+        super().__init__()
+        self.size, self.z_dim = size, z_dim
+        blocks = int(math.log2(size // 4))
+        channels = [min(width * 8, width * 2 ** (blocks - i)) for i in range(blocks + 1)]
+        self.project = nn.Sequential(nn.Linear(z_dim, channels[0] * 16), nn.Unflatten(1, (channels[0], 4, 4)), nn.BatchNorm2d(channels[0]), nn.ReLU(True))
+        layers: list[nn.Module] = []
+        for c_in, c_out in zip(channels, channels[1:]):
+            layers += [nn.Upsample(scale_factor=2, mode="nearest"), nn.Conv2d(c_in, c_out, 3, padding=1, bias=False), nn.BatchNorm2d(c_out), nn.ReLU(True)]
+        layers += [nn.Conv2d(channels[-1], 3, 3, padding=1), nn.Tanh()]
+        self.body = nn.Sequential(*layers)
+
+    def forward(self, z: torch.Tensor) -> torch.Tensor:
+        """``(N, z_dim)`` -> images in [-1, 1], ``(N, 3, size, size)``."""
+        return self.body(self.project(z))
+
+
+class Discriminator(nn.Module):
+    def __init__(self, size: int = 64, width: int = 64) -> None:
+        super().__init__()
+        blocks = int(math.log2(size // 4))
+        layers: list[nn.Module] = []
+        c_in = 3
+        for i in range(blocks):
+            c_out = min(width * 8, width * 2**i)
+            layers += [spectral_norm(nn.Conv2d(c_in, c_out, 4, stride=2, padding=1)), nn.LeakyReLU(0.2, True)]
+            c_in = c_out
+        self.body = nn.Sequential(*layers)
+        self.head = spectral_norm(nn.Linear(c_in * 16, 1))
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        return self.head(self.body(x).flatten(1)).squeeze(1)
+
+
+class EMA:
+    """Exponential moving average of a model's weights, used for sampling.
+
+    The decay ramps up (``min(decay, (1 + step) / (10 + step))``) so that short runs of a few
+    hundred steps are not dominated by the random initial weights.
+    """
+
+    def __init__(self, model: nn.Module, decay: float = 0.999) -> None:
+        self.model = copy.deepcopy(model).eval().requires_grad_(False)
+        self.decay = decay
+
+    @torch.no_grad()
+    def update(self, model: nn.Module, step: int) -> None:
+        decay = min(self.decay, (1 + step) / (10 + step))
+        for ema_p, p in zip(self.model.parameters(), model.parameters()):
+            ema_p.lerp_(p.detach(), 1 - decay)
+        for ema_b, b in zip(self.model.buffers(), model.buffers()):
+            ema_b.copy_(b)
+
+
+def truncated_noise(n: int, z_dim: int, truncation: float | None, generator: torch.Generator) -> torch.Tensor:
+    """Gaussian latents; with ``truncation`` t, values with ``|z| > t`` are redrawn (the truncation trick)."""
+    z = torch.randn(n, z_dim, generator=generator)
+    if truncation is not None:
+        if truncation <= 0:
+            raise ValueError("truncation must be positive")
+        for _ in range(100):
+            outside = z.abs() > truncation
+            if not outside.any():
+                break
+            z[outside] = torch.randn(int(outside.sum()), generator=generator)
+        z = z.clamp(-truncation, truncation)
+    return z

@@ -1,0 +1,102 @@
+"""Using a trained GAN: sample grids, latent walks, and Frechet/KID evaluation."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import numpy as np
+import torch
+
+from atelier.errors import InputError
+from atelier.generate.data import load_dataset
+from atelier.generate.models import truncated_noise
+from atelier.generate.train import _to_unit, effnet_features, image_grid, load_generator
+from atelier.io import check_output_path, save_image, tensor_to_pil
+
+
+def sample(run_dir: str | Path, n: int = 64, seed: int = 0, truncation: float | None = None) -> torch.Tensor:
+    """``n`` images in [0, 1] from the run's EMA generator."""
+    if n < 1:
+        raise InputError(f"-n must be at least 1, got {n}")
+    if truncation is not None and truncation <= 0:
+        raise InputError(f"--truncation must be positive, got {truncation}")
+    generator, _ = load_generator(run_dir)
+    z = truncated_noise(n, generator.z_dim, truncation, torch.Generator().manual_seed(seed))
+    with torch.no_grad():
+        return _to_unit(generator(z))
+
+
+def sample_grid(run_dir: str | Path, output: str | Path, n: int = 64, seed: int = 0, truncation: float | None = None) -> Path:
+    check_output_path(output)
+    return save_image(image_grid(sample(run_dir, n, seed, truncation)), output)
+
+
+def _slerp(a: torch.Tensor, b: torch.Tensor, t: float) -> torch.Tensor:
+    """Spherical interpolation: stays on the shell where Gaussian latents live."""
+    omega = torch.arccos((a / a.norm() * b / b.norm()).sum().clamp(-1, 1))
+    if omega.abs() < 1e-6:
+        return (1 - t) * a + t * b
+    return (torch.sin((1 - t) * omega) * a + torch.sin(t * omega) * b) / torch.sin(omega)
+
+
+def interpolate(run_dir: str | Path, output: str | Path, keyframes: int = 4, frames_between: int = 16, seed: int = 0, scale: int = 4) -> Path:
+    """A looping latent walk through ``keyframes`` random points, as GIF (or MP4 with PyAV)."""
+    output = Path(output)
+    suffix = output.suffix.lower()
+    if suffix not in (".gif", ".mp4"):
+        raise InputError(f"{output}: write .gif or .mp4")
+    if not output.parent.is_dir():
+        raise InputError(f"{output}: the folder {output.parent} does not exist")
+    generator, _ = load_generator(run_dir)
+    keys = truncated_noise(keyframes, generator.z_dim, None, torch.Generator().manual_seed(seed))
+    zs = [_slerp(keys[i], keys[(i + 1) % keyframes], t / frames_between) for i in range(keyframes) for t in range(frames_between)]
+    with torch.no_grad():
+        images = _to_unit(generator(torch.stack(zs)))
+    frames = [tensor_to_pil(img[None]).resize((generator.size * scale,) * 2, resample=0 if scale > 1 else 1) for img in images]
+    tmp = output.with_name(f".{output.name}.part{suffix}")
+    try:
+        if suffix == ".gif":
+            frames[0].save(tmp, save_all=True, append_images=frames[1:], duration=60, loop=0)
+        else:
+            _write_mp4(frames, tmp)
+        tmp.replace(output)
+    finally:
+        tmp.unlink(missing_ok=True)
+    return output
+
+
+def _write_mp4(frames, path: Path) -> None:
+    try:
+        import av
+    except ImportError:
+        raise InputError("MP4 needs PyAV (pip install av); .gif works without it") from None
+    with av.open(str(path), mode="w") as container:
+        stream = container.add_stream("libx264", rate=16)
+        stream.width, stream.height = frames[0].size
+        stream.pix_fmt = "yuv420p"
+        for frame in frames:
+            for packet in stream.encode(av.VideoFrame.from_image(frame)):
+                container.mux(packet)
+        for packet in stream.encode():
+            container.mux(packet)
+
+
+def evaluate(run_dir: str | Path, data_path: str | Path, n: int = 512, seed: int = 0) -> dict:
+    """``fid_effnet`` and ``kid_effnet`` between generated and real images.
+
+    Both use EfficientNet-Lite0 features (available offline), not Inception-v3: they rank
+    runs on the same data but are not comparable with published FIDs.
+    """
+    from atelier.metrics import frechet_between, kernel_distance
+
+    generator, meta = load_generator(run_dir)
+    real = load_dataset(data_path, generator.size).images
+    pick = torch.randperm(len(real), generator=torch.Generator().manual_seed(seed))[:n]
+    real_feats = effnet_features(real[pick].float() / 255)
+    fake_feats = effnet_features(sample(run_dir, len(pick), seed + 1))
+    return {
+        "fid_effnet": frechet_between(fake_feats, real_feats),
+        "kid_effnet": kernel_distance(fake_feats, real_feats, subset_size=min(100, len(pick))),
+        "images_real": int(len(pick)), "images_generated": int(len(pick)), "step": int(meta["step"]),
+        "feature_extractor": "efficientnet-lite0 (pooled 1280-d, 160 px); not Inception-v3",
+    }

@@ -1,0 +1,173 @@
+"""GANs: shapes, determinism, augmentation parity, data readers, checkpoint/resume, CLI."""
+
+from __future__ import annotations
+
+import csv
+import json
+import os
+import pickle
+import subprocess
+import sys
+import tarfile
+from pathlib import Path
+
+import numpy as np
+import pytest
+import torch
+from PIL import Image
+
+from atelier.errors import InputError
+from atelier.generate import GanSettings, evaluate, interpolate, load_dataset, load_generator, sample, train_gan
+from atelier.generate.augment import diff_augment
+from atelier.generate.models import Discriminator, Generator, truncated_noise
+
+TINY = dict(size=32, batch=8, width=16, sample_every=2, checkpoint_every=2, eval_samples=16)
+
+
+@pytest.fixture
+def collection(tmp_path: Path) -> Path:
+    """24 small coloured images in nested folders with mixed formats, plus one broken file."""
+    rng = np.random.default_rng(0)
+    root = tmp_path / "art"
+    for i in range(24):
+        folder = root / ("a" if i % 2 else "b") / ("deep" if i % 3 == 0 else "")
+        folder.mkdir(parents=True, exist_ok=True)
+        array = (rng.random((40 + i, 50, 3)) * [255, 120, 60]).astype(np.uint8)
+        Image.fromarray(array).save(folder / f"{i}.{'png' if i % 2 else 'jpg'}")
+    (root / "broken.png").write_text("not an image")
+    return root
+
+
+@pytest.mark.parametrize("size", [32, 64, 128])
+def test_shapes(size: int) -> None:
+    g, d = Generator(size, 32, 16), Discriminator(size, 16)
+    images = g(torch.randn(3, 32))
+    assert images.shape == (3, 3, size, size) and images.min() >= -1 and images.max() <= 1
+    assert d(images).shape == (3,)
+
+
+def test_generator_is_deterministic_with_a_seed() -> None:
+    torch.manual_seed(0)
+    a = Generator(32, 16, 16).eval()
+    torch.manual_seed(0)
+    b = Generator(32, 16, 16).eval()
+    z = truncated_noise(4, 16, None, torch.Generator().manual_seed(5))
+    assert torch.equal(a(z), b(z))
+
+
+def test_truncation_bounds_latents() -> None:
+    z = truncated_noise(1000, 8, 0.5, torch.Generator().manual_seed(0))
+    assert z.abs().max() <= 0.5 and z.std() > 0.2
+
+
+def test_augmentation_is_applied_identically_to_real_and_fake() -> None:
+    """Same random draw, same transform: what the discriminator sees differs only by the images."""
+    x = torch.rand(4, 3, 32, 32) * 2 - 1
+    a = diff_augment(x, generator=torch.Generator().manual_seed(3))
+    b = diff_augment(x.clone(), generator=torch.Generator().manual_seed(3))
+    assert torch.equal(a, b) and not torch.equal(a, x)
+    # it is differentiable: gradients reach the input through every augmentation
+    x.requires_grad_(True)
+    diff_augment(x, generator=torch.Generator().manual_seed(3)).sum().backward()
+    assert x.grad is not None and x.grad.abs().sum() > 0
+    # cutout zeroes a square; translation keeps the shape
+    cut = diff_augment(torch.ones(2, 3, 32, 32), "cutout", torch.Generator().manual_seed(0))
+    assert 0 < (cut == 0).float().mean() < 0.5
+    with pytest.raises(ValueError):
+        diff_augment(x, "rotate")
+
+
+def test_folder_reader_recurses_and_skips_bad_files(collection: Path) -> None:
+    data = load_dataset(collection, 32)
+    assert data.images.shape == (24, 3, 32, 32) and data.images.dtype == torch.uint8
+    assert len(data.skipped) == 1 and "broken.png" in data.skipped[0]
+    with pytest.raises(InputError, match="32, 64, 128"):
+        load_dataset(collection, 48)
+    (collection.parent / "empty").mkdir()
+    with pytest.raises(InputError, match="no readable images"):
+        load_dataset(collection.parent / "empty", 32)
+
+
+def test_cifar_reader_on_a_generated_archive(tmp_path: Path) -> None:
+    rng = np.random.default_rng(0)
+    folder = tmp_path / "cifar-10-batches-py"
+    folder.mkdir()
+    data = rng.integers(0, 255, (10, 3072), dtype=np.uint8)
+    data[0, :1024] = 255  # first image: red channel full, the layout is R, G, B planes
+    data[0, 1024:] = 0
+    for name in ("data_batch_1", "test_batch"):
+        with open(folder / name, "wb") as handle:
+            pickle.dump({b"data": data, b"labels": list(range(10))}, handle)
+    archive = tmp_path / "cifar-10-python.tar.gz"
+    with tarfile.open(archive, "w:gz") as tar:
+        tar.add(folder, arcname="cifar-10-batches-py")
+    images = load_dataset(archive, 32).images
+    assert images.shape == (20, 3, 32, 32)
+    assert images[0, 0].float().mean() == 255 and images[0, 1:].float().mean() == 0
+    assert load_dataset(folder, 64).images.shape == (20, 3, 64, 64)
+    bad = tmp_path / "bad.tar.gz"
+    bad.write_bytes(b"nope")
+    with pytest.raises(InputError, match="CIFAR"):
+        load_dataset(bad, 32)
+
+
+def test_checkpoint_resume_round_trip(collection: Path, tmp_path: Path) -> None:
+    run = tmp_path / "run"
+    train_gan(collection, run, GanSettings(**TINY, steps=4))
+    first, meta = load_generator(run)
+    assert meta["step"] == 4
+    resumed = train_gan(collection, run, GanSettings(steps=6), resume=True)
+    _, meta2 = load_generator(run)
+    assert meta2["step"] == 6 and meta2["settings"]["width"] == 16  # the run's own settings were kept
+    rows = list(csv.DictReader(open(resumed.log)))
+    assert [int(r["step"]) for r in rows] == [1, 2, 3, 4, 5, 6]
+    assert rows[-1]["fid_effnet"] and float(rows[-1]["fid_effnet"]) > 0
+    assert (run / "samples" / "step_000006.png").is_file() and (run / "curves.png").is_file()
+    # a straight run of 6 steps ends in the same place as 4 + resume 2 (optimiser and RNG restored)
+    straight = tmp_path / "straight"
+    train_gan(collection, straight, GanSettings(**TINY, steps=6))
+    z = truncated_noise(4, 128, None, torch.Generator().manual_seed(0))
+    assert torch.allclose(load_generator(run)[0](z), load_generator(straight)[0](z), atol=1e-5)
+    with pytest.raises(InputError, match="already holds a run"):
+        train_gan(collection, run, GanSettings(**TINY, steps=2))
+
+
+def test_cancel_saves_a_checkpoint(collection: Path, tmp_path: Path) -> None:
+    import threading
+
+    from atelier.errors import Cancelled
+
+    cancel = threading.Event()
+    with pytest.raises(Cancelled):
+        train_gan(collection, tmp_path / "run", GanSettings(**{**TINY, "checkpoint_every": 100}, steps=50), on_progress=lambda e: cancel.set() if e.step == 3 else None, cancel=cancel)
+    assert load_generator(tmp_path / "run")[1]["step"] == 3
+
+
+def test_sampling_interpolation_and_evaluation(collection: Path, tmp_path: Path) -> None:
+    run = tmp_path / "run"
+    train_gan(collection, run, GanSettings(**TINY, steps=2))
+    a, b = sample(run, 4, seed=1), sample(run, 4, seed=1)
+    assert a.shape == (4, 3, 32, 32) and torch.equal(a, b)
+    walk = interpolate(run, tmp_path / "walk.gif", keyframes=2, frames_between=3)
+    assert Image.open(walk).n_frames == 6
+    scores = evaluate(run, collection, n=16)
+    assert scores["fid_effnet"] > 0 and "kid_effnet" in scores
+
+
+def _cli(*args) -> subprocess.CompletedProcess:
+    return subprocess.run([sys.executable, "-m", "atelier", *map(str, args)], capture_output=True, text=True, env={**os.environ}, timeout=300)
+
+
+def test_cli_train_sample_interpolate_evaluate(collection: Path, tmp_path: Path) -> None:
+    run = tmp_path / "run"
+    trained = _cli("gan", "train", collection, "--out", run, "--steps", "2", "--size", "32", "--batch", "4")
+    assert trained.returncode == 0, trained.stderr
+    assert _cli("gan", "sample", run, "-n", "4", "-o", tmp_path / "grid.png").returncode == 0
+    assert Image.open(tmp_path / "grid.png").size == (70, 70)  # 2x2 grid of 32 px with 2 px gutters
+    assert _cli("gan", "interpolate", run, "-o", tmp_path / "w.gif", "--keyframes", "2", "--frames", "2").returncode == 0
+    scores = _cli("gan", "evaluate", run, collection, "-n", "16", "--json")
+    assert scores.returncode == 0 and json.loads(scores.stdout)["fid_effnet"] > 0
+    again = _cli("gan", "train", collection, "--out", run, "--steps", "2")
+    assert again.returncode == 2 and "--resume" in again.stderr and "Traceback" not in again.stderr
+    missing = _cli("gan", "sample", tmp_path / "nothing", "-o", tmp_path / "g.png")
+    assert missing.returncode == 2 and "no checkpoint" in missing.stderr
