@@ -32,8 +32,14 @@ class GanSettings:
     batch: int = 32
     z_dim: int = 128
     width: int = 64
-    lr: float = 2e-4
-    betas: tuple[float, float] = (0.5, 0.999)
+    # Two time-scale update rule (Heusel et al. 2017), the usual SN-GAN recipe. Measured on
+    # 300 painting crops, 300 steps at 32 px: fid_effnet 410 against 506 with DCGAN's
+    # (2e-4, 2e-4, betas 0.5/0.999), and visibly the collection's palettes (docs/generate.md).
+    lr: float = 1e-4
+    """Generator learning rate."""
+    lr_d: float | None = 4e-4
+    """Discriminator learning rate (None: same as the generator's)."""
+    betas: tuple[float, float] = (0.0, 0.9)
     augment: str = "color,translation,cutout"
     ema_decay: float = 0.999
     sample_every: int = 100
@@ -144,7 +150,7 @@ def train_gan(
     generator = Generator(settings.size, settings.z_dim, settings.width)
     discriminator = Discriminator(settings.size, settings.width)
     opt_g = torch.optim.Adam(generator.parameters(), lr=settings.lr, betas=settings.betas)
-    opt_d = torch.optim.Adam(discriminator.parameters(), lr=settings.lr, betas=settings.betas)
+    opt_d = torch.optim.Adam(discriminator.parameters(), lr=settings.lr_d or settings.lr, betas=settings.betas)
     ema = EMA(generator, settings.ema_decay)
     rng = torch.Generator().manual_seed(settings.seed)
     step = 0

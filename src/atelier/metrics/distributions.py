@@ -8,6 +8,8 @@ they are not comparable with published FID numbers, which use Inception-v3 featu
 
 from __future__ import annotations
 
+import warnings
+
 import numpy as np
 from scipy import linalg
 
@@ -23,7 +25,10 @@ def gaussian_stats(features: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
 def frechet_distance(mu1: np.ndarray, sigma1: np.ndarray, mu2: np.ndarray, sigma2: np.ndarray) -> float:
     """``||mu1 - mu2||^2 + Tr(S1 + S2 - 2 (S1 S2)^{1/2})`` between two Gaussians."""
     diff = np.asarray(mu1) - np.asarray(mu2)
-    covmean = linalg.sqrtm(sigma1 @ sigma2)
+    with warnings.catch_warnings():
+        # Fewer samples than dimensions make the product singular; handled just below.
+        warnings.simplefilter("ignore", linalg.LinAlgWarning)
+        covmean = linalg.sqrtm(sigma1 @ sigma2)
     if not np.isfinite(covmean).all():
         # Near-singular product: regularise as the reference FID implementation does.
         offset = np.eye(len(sigma1)) * 1e-6
