@@ -22,6 +22,7 @@ from atelier.classify.data import Dataset, LabelledImage, augmented_view, center
 from atelier.classify.model import ArtClassifier
 from atelier.errors import Cancelled, InputError
 from atelier.io import check_output_path, load_image
+from atelier.io.atomic import atomic_write
 from atelier.metrics import ClassificationReport, classification_report, confusion_matrix
 from atelier.recipe import file_sha256
 
@@ -106,9 +107,7 @@ def extract_features(
         for index, cached, views in pending:
             feature = feats[offset : offset + len(views)].clone()
             offset += len(views)
-            tmp = cached.with_suffix(f".{os.getpid()}.part")
-            torch.save(feature, tmp)
-            os.replace(tmp, cached)  # atomic: a killed run never leaves a bad cache entry
+            atomic_write(cached, lambda stream, f=feature: torch.save(f, stream))  # never a bad cache entry
             per_item[index] = feature
         pending.clear()
 

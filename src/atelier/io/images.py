@@ -7,7 +7,6 @@ Alpha, when a file has it, is carried separately so that it can be put back on t
 from __future__ import annotations
 
 import os
-import tempfile
 import warnings
 from dataclasses import dataclass
 from pathlib import Path
@@ -18,6 +17,7 @@ import torch.nn.functional as F
 from PIL import Image, ImageOps, PngImagePlugin, UnidentifiedImageError
 
 from atelier.errors import ImageError
+from atelier.io.atomic import atomic_write
 from atelier.recipe import RECIPE_KEY, Recipe
 
 #: Default limit on the pixels we agree to decode (protects against decompression bombs).
@@ -227,18 +227,7 @@ def save_image(
         options["pnginfo"] = info
     else:
         options["quality"] = quality
-    handle, tmp_name = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".part", dir=path.parent)
-    try:
-        with os.fdopen(handle, "wb") as stream:
-            image.save(stream, format=fmt, **options)
-            stream.flush()
-            os.fsync(stream.fileno())
-        os.replace(tmp_name, path)
-    except BaseException:
-        # Nothing half-written is ever left under the target name.
-        Path(tmp_name).unlink(missing_ok=True)
-        raise
-    return path
+    return atomic_write(path, lambda stream: image.save(stream, format=fmt, **options))
 
 
 def read_recipe(path: str | Path) -> Recipe | None:
