@@ -164,6 +164,8 @@ def test_cli_train_sample_interpolate_evaluate(collection: Path, tmp_path: Path)
     assert trained.returncode == 0, trained.stderr
     assert _cli("gan", "sample", run, "-n", "4", "-o", tmp_path / "grid.png").returncode == 0
     assert Image.open(tmp_path / "grid.png").size == (70, 70)  # 2x2 grid of 32 px with 2 px gutters
+    recipe = json.loads(_cli("info", tmp_path / "grid.png", "--json").stdout)
+    assert recipe["operation"] == "gan.sample" and recipe["params"]["n"] == 4 and len(recipe["inputs"]["checkpoint"]["sha256"]) == 64
     assert _cli("gan", "interpolate", run, "-o", tmp_path / "w.gif", "--keyframes", "2", "--frames", "2").returncode == 0
     scores = _cli("gan", "evaluate", run, collection, "-n", "16", "--json")
     assert scores.returncode == 0 and json.loads(scores.stdout)["fid_effnet"] > 0

@@ -221,7 +221,10 @@ def replay(
 @app.command("backbones")
 @handles_errors
 def list_backbones(as_json: bool = typer.Option(False, "--json", help="Print a JSON list.")) -> None:
-    """List the loss networks (for --backbone) and the feature extractors behind them."""
+    """List the loss networks (for --backbone) and the feature extractors behind them, with their layers.
+
+    Example:  atelier backbones --json
+    """
     from dataclasses import asdict
 
     from atelier.backbones import available

@@ -27,8 +27,15 @@ def sample(run_dir: str | Path, n: int = 64, seed: int = 0, truncation: float | 
 
 
 def sample_grid(run_dir: str | Path, output: str | Path, n: int = 64, seed: int = 0, truncation: float | None = None) -> Path:
+    """Write a grid of ``n`` samples; as PNG it carries a recipe (`atelier info` shows it)."""
+    from atelier.recipe import Recipe
+    from atelier.generate.train import Run
+
     check_output_path(output)
-    return save_image(image_grid(sample(run_dir, n, seed, truncation)), output)
+    grid = image_grid(sample(run_dir, n, seed, truncation))
+    recipe = Recipe("gan.sample", params={"n": n, "truncation": truncation}, seed=seed, backbone="dcgan")
+    recipe.add_input("checkpoint", Run(Path(run_dir)).checkpoint)
+    return save_image(grid, output, recipe=recipe)
 
 
 def _slerp(a: torch.Tensor, b: torch.Tensor, t: float) -> torch.Tensor:
