@@ -448,8 +448,6 @@ def gan_train(
         size=size, steps=steps, batch=batch, sample_every=sample_every,
         checkpoint_every=checkpoint_every, eval_every=eval_every, seed=seed,
     )
-    if not resume:
-        out.mkdir(parents=True, exist_ok=True)
     bar = Progress(TextColumn("[bold]training"), BarColumn(), MofNCompleteColumn(), TextColumn("{task.fields[info]}"), TimeElapsedColumn(), TimeRemainingColumn(), console=err)
     task = bar.add_task("train", total=steps, info="loading data")
 
