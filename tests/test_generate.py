@@ -173,3 +173,23 @@ def test_cli_train_sample_interpolate_evaluate(collection: Path, tmp_path: Path)
     assert again.returncode == 2 and "--resume" in again.stderr and "Traceback" not in again.stderr
     missing = _cli("gan", "sample", tmp_path / "nothing", "-o", tmp_path / "g.png")
     assert missing.returncode == 2 and "no checkpoint" in missing.stderr
+
+
+def test_ctrl_c_saves_a_checkpoint_and_says_so(collection: Path, tmp_path: Path) -> None:
+    import signal
+    import time
+
+    run = tmp_path / "run"
+    process = subprocess.Popen(
+        [sys.executable, "-m", "atelier", "gan", "train", str(collection), "--out", str(run), "--steps", "100000",
+         "--size", "32", "--batch", "4", "--checkpoint-every", "5", "--sample-every", "1000"],
+        stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+    )
+    deadline = time.time() + 120
+    while not (run / "checkpoint.pt").exists() and time.time() < deadline:
+        time.sleep(0.2)
+    process.send_signal(signal.SIGINT)
+    _, stderr = process.communicate(timeout=60)
+    assert process.returncode == 130, stderr
+    assert "checkpoint saved" in stderr and "--resume" in stderr and "Traceback" not in stderr
+    assert load_generator(run)[1]["step"] >= 5

@@ -21,7 +21,7 @@ from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, T
 from rich.table import Table
 
 from atelier import __version__
-from atelier.errors import AtelierError
+from atelier.errors import AtelierError, Cancelled
 
 app = typer.Typer(
     name="atelier",
@@ -70,7 +70,8 @@ def handles_errors(command: Callable) -> Callable:
         except AtelierError as error:
             if _state["debug"]:
                 raise
-            err.print(f"[bold red]error:[/] {error}", highlight=False, soft_wrap=True)
+            label = "[yellow]stopped:[/]" if isinstance(error, Cancelled) else "[bold red]error:[/]"
+            err.print(f"{label} {error}", highlight=False, soft_wrap=True)
             raise typer.Exit(error.exit_code) from None
         except KeyboardInterrupt:
             err.print("[yellow]interrupted[/]: nothing was written")
@@ -79,8 +80,9 @@ def handles_errors(command: Callable) -> Callable:
     return wrapper
 
 
-def _style_progress() -> tuple[Progress, Callable]:
-    bar = Progress(
+def _progress_bar() -> Progress:
+    """The progress bar every long command shows: label, bar, n/total, a status text, times."""
+    return Progress(
         TextColumn("[bold]{task.description}"),
         BarColumn(),
         MofNCompleteColumn(),
@@ -88,8 +90,15 @@ def _style_progress() -> tuple[Progress, Callable]:
         TimeElapsedColumn(),
         TimeRemainingColumn(),
         console=err,
-        transient=False,
     )
+
+
+def _metrics_text(metrics: dict[str, float]) -> str:
+    return "  ".join(f"{name} {value:.3f}" for name, value in metrics.items())
+
+
+def _style_progress() -> tuple[Progress, Callable]:
+    bar = _progress_bar()
     task = bar.add_task("stylizing", total=None, info="loading")
 
     def on_progress(event) -> None:
@@ -291,21 +300,16 @@ def classify_train(
     from atelier.classify import TrainSettings, train_classifier
 
     settings = TrainSettings(epochs=epochs, finetune_blocks=finetune_blocks, finetune_epochs=finetune_epochs, val_split=val_split, views=views, seed=seed, balance=not no_balance)
-    bar = Progress(TextColumn("[bold]{task.description}"), BarColumn(), MofNCompleteColumn(), TextColumn("{task.fields[info]}"), TimeElapsedColumn(), console=err)
+    bar = _progress_bar()
     tasks: dict[str, int] = {}
 
     def on_progress(event) -> None:
         if event.phase not in tasks:
             tasks[event.phase] = bar.add_task(event.phase, total=event.total, info="")
-        info = "  ".join(f"{k} {v:.3f}" for k, v in event.metrics.items())
-        bar.update(tasks[event.phase], completed=event.step, total=event.total, info=info)
+        bar.update(tasks[event.phase], completed=event.step, total=event.total, info=_metrics_text(event.metrics))
 
-    try:
-        with bar:
-            result = train_classifier(data, output, settings, on_progress=on_progress)
-    except KeyboardInterrupt:
-        err.print(f"[yellow]interrupted[/]: the best model so far was saved to {output}")
-        raise typer.Exit(130) from None
+    with bar:
+        result = train_classifier(data, output, settings, on_progress=on_progress)
     for message in result.skipped:
         err.print(f"[yellow]skipped:[/] {message}")
     summary = {
@@ -448,19 +452,14 @@ def gan_train(
         size=size, steps=steps, batch=batch, sample_every=sample_every,
         checkpoint_every=checkpoint_every, eval_every=eval_every, seed=seed,
     )
-    bar = Progress(TextColumn("[bold]training"), BarColumn(), MofNCompleteColumn(), TextColumn("{task.fields[info]}"), TimeElapsedColumn(), TimeRemainingColumn(), console=err)
-    task = bar.add_task("train", total=steps, info="loading data")
+    bar = _progress_bar()
+    task = bar.add_task("training", total=steps, info="loading data")
 
     def on_progress(event) -> None:
-        info = "  ".join(f"{k} {v:.3f}" for k, v in event.losses.items())
-        bar.update(task, completed=event.step, total=event.total, info=info)
+        bar.update(task, completed=event.step, total=event.total, info=_metrics_text(event.losses))
 
-    try:
-        with bar:
-            run = train_gan(data, out, settings, resume=resume, on_progress=on_progress)
-    except KeyboardInterrupt:
-        err.print(f"[yellow]interrupted[/]: checkpoint saved in {out}; continue with --resume")
-        raise typer.Exit(130) from None
+    with bar:
+        run = train_gan(data, out, settings, resume=resume, on_progress=on_progress)
     err.print(f"done: samples in {run.samples}, curves in {run.curves}")
 
 

@@ -160,7 +160,7 @@ def train_classifier(
     if settings.epochs < 1 or settings.views < 0 or settings.batch_size < 1:
         raise InputError("--epochs and --batch-size must be at least 1 and --views at least 0")
     output = Path(output)
-    if output.parent and not output.parent.is_dir():
+    if not output.parent.is_dir():
         raise InputError(f"{output}: the folder {output.parent} does not exist")
     dataset = scan_folder(data_dir)
     train_items, val_items = split(dataset, settings.val_split, settings.seed)
@@ -177,7 +177,6 @@ def train_classifier(
     best_loss, best_epoch, epochs_run = float("inf"), 0, 0
     optimizer = torch.optim.AdamW(model.head.parameters(), lr=settings.learning_rate, weight_decay=settings.weight_decay)
     generator = torch.Generator().manual_seed(settings.seed)
-    report = None
     try:
         for epoch in range(1, settings.epochs + 1):
             if cancel is not None and cancel.is_set():
@@ -194,8 +193,7 @@ def train_classifier(
                 if x_val is not None:
                     logits = model.classify_features(x_val)
                     monitored = float(F.cross_entropy(logits, y_val, weight=weights))
-                    report = _evaluate_logits(logits, y_val, classes)
-                    metrics = {"val_loss": monitored, "val_accuracy": report.accuracy}
+                    metrics = {"val_loss": monitored, "val_accuracy": _evaluate_logits(logits, y_val, classes).accuracy}
                 else:
                     monitored = float(F.cross_entropy(model.classify_features(x_train), y_train, weight=weights))
                     metrics = {"train_loss": monitored}
@@ -208,11 +206,13 @@ def train_classifier(
                 break  # early stopping
         model.head.load_state_dict(best_state)
         if settings.finetune_blocks:
-            _finetune(model, train_items, val_items, settings, weights, output, on_progress, cancel)
-    except (KeyboardInterrupt, Cancelled):
-        model.head.load_state_dict(best_state) if not settings.finetune_blocks else None
+            _finetune(model, train_items, val_items, settings, weights, on_progress, cancel)
+    except (KeyboardInterrupt, Cancelled) as stop:
+        if not settings.finetune_blocks:
+            model.head.load_state_dict(best_state)
         model.save(output, {"settings": vars(settings), "interrupted": True})
-        raise
+        reason = "cancelled" if isinstance(stop, Cancelled) else "interrupted"
+        raise Cancelled(f"training {reason}: the best model so far was saved to {output}") from None
     val_report = None
     if val_items:
         with torch.no_grad():
@@ -222,7 +222,7 @@ def train_classifier(
     return TrainResult(output, classes, len(train_items), len(val_items), dataset.skipped, val_report, epochs_run)
 
 
-def _finetune(model, train_items, val_items, settings, weights, output, on_progress, cancel) -> None:
+def _finetune(model, train_items, val_items, settings, weights, on_progress, cancel) -> None:
     """Train the last blocks and the head end to end on fresh augmentations, keeping the best."""
     params = [p for p in model.parameters() if p.requires_grad]
     optimizer = torch.optim.AdamW(params, lr=1e-4, weight_decay=settings.weight_decay)

@@ -9,9 +9,10 @@ import torch
 
 from atelier.errors import InputError
 from atelier.generate.data import load_dataset
-from atelier.generate.models import truncated_noise
-from atelier.generate.train import _to_unit, effnet_features, image_grid, load_generator
+from atelier.generate.models import Generator, truncated_noise
+from atelier.generate.train import Run, _to_unit, effnet_features, image_grid, load_generator
 from atelier.io import check_output_path, save_image, tensor_to_pil
+from atelier.recipe import Recipe
 
 
 def sample(run_dir: str | Path, n: int = 64, seed: int = 0, truncation: float | None = None) -> torch.Tensor:
@@ -20,7 +21,10 @@ def sample(run_dir: str | Path, n: int = 64, seed: int = 0, truncation: float | 
         raise InputError(f"-n must be at least 1, got {n}")
     if truncation is not None and truncation <= 0:
         raise InputError(f"--truncation must be positive, got {truncation}")
-    generator, _ = load_generator(run_dir)
+    return _generate(load_generator(run_dir)[0], n, seed, truncation)
+
+
+def _generate(generator: Generator, n: int, seed: int, truncation: float | None = None) -> torch.Tensor:
     z = truncated_noise(n, generator.z_dim, truncation, torch.Generator().manual_seed(seed))
     with torch.no_grad():
         return _to_unit(generator(z))
@@ -28,9 +32,6 @@ def sample(run_dir: str | Path, n: int = 64, seed: int = 0, truncation: float | 
 
 def sample_grid(run_dir: str | Path, output: str | Path, n: int = 64, seed: int = 0, truncation: float | None = None) -> Path:
     """Write a grid of ``n`` samples; as PNG it carries a recipe (`atelier info` shows it)."""
-    from atelier.recipe import Recipe
-    from atelier.generate.train import Run
-
     check_output_path(output)
     grid = image_grid(sample(run_dir, n, seed, truncation))
     recipe = Recipe("gan.sample", params={"n": n, "truncation": truncation}, seed=seed, backbone="dcgan")
@@ -100,7 +101,7 @@ def evaluate(run_dir: str | Path, data_path: str | Path, n: int = 512, seed: int
     real = load_dataset(data_path, generator.size).images
     pick = torch.randperm(len(real), generator=torch.Generator().manual_seed(seed))[:n]
     real_feats = effnet_features(real[pick].float() / 255)
-    fake_feats = effnet_features(sample(run_dir, len(pick), seed + 1))
+    fake_feats = effnet_features(_generate(generator, len(pick), seed + 1))
     return {
         "fid_effnet": frechet_between(fake_feats, real_feats),
         "kid_effnet": kernel_distance(fake_feats, real_feats, subset_size=min(100, len(pick))),

@@ -235,9 +235,10 @@ def train_gan(
                     if score:
                         losses["fid_effnet"] = float(score)
                     on_progress(GanEvent(step, settings.steps, losses))
-        except (KeyboardInterrupt, Cancelled):
+        except (KeyboardInterrupt, Cancelled) as stop:
             save()  # at most the current step is lost
-            raise
+            reason = "cancelled" if isinstance(stop, Cancelled) else "interrupted"
+            raise Cancelled(f"training {reason} at step {step}: checkpoint saved in {run.folder}; continue with --resume") from None
     from atelier.generate.plots import plot_curves
 
     plot_curves(run.log, run.curves)
