@@ -151,7 +151,39 @@ def test_sampling_interpolation_and_evaluation(collection: Path, tmp_path: Path)
     walk = interpolate(run, tmp_path / "walk.gif", keyframes=2, frames_between=3)
     assert Image.open(walk).n_frames == 6
     scores = evaluate(run, collection, n=16)
-    assert scores["fid_effnet"] > 0 and "kid_effnet" in scores
+    assert scores["fid_effnet"] > 0 and "kid_effnet" in scores and scores["fd_random_vgg"] > 0
+
+
+def test_projected_discriminator_trains_only_its_heads() -> None:
+    from atelier.generate.projected import ProjectedDiscriminator
+
+    torch.manual_seed(0)
+    d = ProjectedDiscriminator()
+    images = torch.rand(3, 3, 32, 32) * 2 - 1
+    logits = d(images)
+    assert logits.shape == (3, 4)  # one logit per feature scale
+    trainable = {name for name, p in d.named_parameters() if p.requires_grad}
+    assert trainable and all(name.startswith("heads.") for name in trainable)
+    # The pretrained feature network is not part of the state (rebuilt from the installed weights).
+    assert not any("block" in key or "stem" in key for key in d.state_dict())
+    # Gradients reach the generated images through the frozen features (what trains G).
+    fake = images.clone().requires_grad_(True)
+    d(fake).mean().backward()
+    assert fake.grad is not None and fake.grad.abs().sum() > 0
+    assert all(p.grad is None for name, p in d.named_parameters() if not name.startswith("heads."))
+
+
+def test_projected_mode_trains_and_resumes(collection: Path, tmp_path: Path) -> None:
+    run = tmp_path / "run"
+    settings = GanSettings(**{**TINY, "batch": 4}, steps=2, discriminator="projected")
+    train_gan(collection, run, settings)
+    resumed = train_gan(collection, run, GanSettings(steps=3), resume=True)
+    _, meta = load_generator(run)
+    assert meta["step"] == 3 and meta["settings"]["discriminator"] == "projected"
+    rows = list(csv.DictReader(open(resumed.log)))
+    assert [int(r["step"]) for r in rows] == [1, 2, 3]
+    with pytest.raises(InputError, match="unknown discriminator"):
+        train_gan(collection, tmp_path / "bad", GanSettings(**TINY, steps=1, discriminator="stylegan"))
 
 
 def _cli(*args) -> subprocess.CompletedProcess:
@@ -193,3 +225,35 @@ def test_ctrl_c_saves_a_checkpoint_and_says_so(collection: Path, tmp_path: Path)
     assert process.returncode == 130, stderr
     assert "checkpoint saved" in stderr and "--resume" in stderr and "Traceback" not in stderr
     assert load_generator(run)[1]["step"] >= 5
+
+
+def test_cli_default_discriminator_matches_the_library() -> None:
+    from atelier.cli import GAN_DEFAULT_DISCRIMINATOR
+
+    assert GAN_DEFAULT_DISCRIMINATOR == GanSettings().discriminator
+
+
+def test_standard_fid_with_user_supplied_inception_weights(collection: Path, tmp_path: Path) -> None:
+    from atelier.metrics.inception import InceptionFID, inception_features, load_inception
+
+    torch.manual_seed(0)
+    # A weights file in the torchvision / pytorch-fid layout (random values: nothing is downloaded).
+    state = InceptionFID().state_dict()
+    state["fc.weight"] = torch.zeros(1008, 2048)
+    weights = tmp_path / "pt_inception.pth"
+    torch.save(state, weights)
+    model = load_inception(weights)
+    features = inception_features(model, torch.rand(3, 3, 40, 40))
+    assert features.shape == (3, 2048) and np.isfinite(features).all()
+
+    run = tmp_path / "run"
+    train_gan(collection, run, GanSettings(**TINY, steps=1))
+    scores = evaluate(run, collection, n=8, inception_weights=weights)
+    assert scores["fid"] > 0 and scores["fid_effnet"] > 0
+
+    broken = tmp_path / "other.pth"
+    torch.save({"conv.weight": torch.zeros(1)}, broken)
+    with pytest.raises(InputError, match="not Inception-v3 weights"):
+        load_inception(broken)
+    with pytest.raises(InputError, match="pytorch-fid"):
+        load_inception(tmp_path / "missing.pth")

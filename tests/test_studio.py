@@ -128,3 +128,33 @@ def test_queue_is_bounded_and_jobs_cancel(tmp_path: Path, photo: Path, painting:
         assert _events(client, second)[-1]["status"] == "cancelled"
         assert not (tmp_path / "q" / "results" / f"{first}.png").exists()
         assert client.get("/api/history").json() == []
+
+
+def test_builtin_fast_styles_from_the_studio(client: TestClient, photo: Path, painting: Path) -> None:
+    styles = client.get("/api/styles").json()
+    names = [s["name"] for s in styles]
+    assert "starry-night" in names and len(names) >= 4
+    preview = client.get(styles[0]["preview_url"])
+    assert preview.status_code == 200 and preview.headers["content-type"] == "image/jpeg"
+    assert client.get("/api/styles/nope/preview.jpg").status_code == 404
+
+    content = _upload(client, photo).json()["id"]
+    started = client.post("/api/stylize", json={"content": content, "styles": [{"builtin": "starry-night", "weight": 1}, {"builtin": "the-scream", "weight": 1}], "size": 80, "strength": 0.9})
+    assert started.status_code == 202, started.text
+    events = _events(client, started.json()["id"])
+    assert events[-1] == {"type": "status", "status": "done", "error": None}
+    result = client.get(f"/api/results/{started.json()['id']}.png")
+    image = Image.open(io.BytesIO(result.content))
+    assert image.size == (80, 53)
+    history = client.get("/api/history").json()
+    assert history[0]["params"]["styles"][0]["builtin"] == "starry-night"
+
+    painting_id = _upload(client, painting).json()["id"]
+    mixed = client.post("/api/stylize", json={"content": content, "styles": [{"builtin": "starry-night"}, {"id": painting_id}]})
+    assert mixed.status_code == 400 and "cannot be mixed" in mixed.json()["detail"]
+    too_strong = client.post("/api/stylize", json={"content": content, "styles": [{"builtin": "the-scream"}], "strength": 2})
+    assert too_strong.status_code == 400 and "0 to 1" in too_strong.json()["detail"]
+    neither = client.post("/api/stylize", json={"content": content, "styles": [{"weight": 1}]})
+    assert neither.status_code == 422
+    unknown = client.post("/api/stylize", json={"content": content, "styles": [{"builtin": "nope"}]})
+    assert unknown.status_code == 400 and "no built-in style" in unknown.json()["detail"]

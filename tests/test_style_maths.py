@@ -41,6 +41,12 @@ def test_normalised_mse() -> None:
     assert normalised_mse(torch.tensor([1.0, 1.0]), torch.tensor([2.0, 0.0])).item() == pytest.approx(0.5)
 
 
+def test_normalised_mse_broadcast_target_is_a_mean_over_the_batch() -> None:
+    target = torch.tensor([[2.0, 0.0]])
+    batch = torch.tensor([[1.0, 1.0], [2.0, 0.0]])  # relative errors 0.5 and 0
+    assert normalised_mse(batch, target).item() == pytest.approx(0.25)
+
+
 def test_total_variation() -> None:
     image = torch.tensor([[0.0, 1.0], [0.0, 1.0]]).view(1, 1, 2, 2)
     assert total_variation(image).item() == pytest.approx(1.0)

@@ -31,3 +31,18 @@ def load_checkpoint(path: str | Path, kind: str) -> dict:
     if not isinstance(data, dict) or data.get("format") != kind:
         raise InputError(f"{path}: not an Atelier {kind} file")
     return data
+
+
+def load_weights_file(path: str | Path, not_found: str, error: type[Exception] = InputError) -> dict:
+    """A plain state-dict file (``weights_only``), with one-line errors for the user.
+
+    ``not_found`` completes the message when the file is missing (e.g. where to get it).
+    """
+    path = Path(path)
+    if not path.is_file():
+        raise error(f"{path}: {not_found}")
+    try:
+        return torch.load(path, map_location="cpu", weights_only=True)
+    except Exception as failure:
+        raise error(f"{path}: not a readable PyTorch weights file ({type(failure).__name__})") from None
+

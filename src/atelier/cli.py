@@ -36,6 +36,8 @@ app = typer.Typer(
     pretty_exceptions_enable=False,
     context_settings={"help_option_names": ["-h", "--help"]},
 )
+#: Mirrors ``GanSettings.discriminator`` (kept here so `--help` needs no PyTorch import).
+GAN_DEFAULT_DISCRIMINATOR = "dcgan"
 err = Console(stderr=True)
 out = Console()
 _state = {"debug": False}
@@ -55,9 +57,9 @@ def _main(
 ) -> None:
     _state["debug"] = debug
     if threads:
-        import torch
-
-        torch.set_num_threads(threads)
+        # Read by PyTorch when (and only if) it is imported, and by onnxruntime sessions:
+        # fast styles never pay PyTorch's import just to set a thread count.
+        os.environ["OMP_NUM_THREADS"] = os.environ["ATELIER_THREADS"] = str(threads)
 
 
 def handles_errors(command: Callable) -> Callable:
@@ -116,12 +118,12 @@ def _style_progress() -> tuple[Progress, Callable]:
 @handles_errors
 def stylize(
     content: str = typer.Argument(..., help="Photo to restyle: a file, or sample:astronaut / chelsea / coffee / rocket."),
-    style: List[str] = typer.Option(..., "--style", "-s", help="Painting whose style to use; repeat to blend several."),
+    style: List[str] = typer.Option(..., "--style", "-s", help="A painting (image file), or a fast style: a built-in name (`atelier styles`) or a model file (.pt/.onnx). Repeat to blend several."),
     output: Path = typer.Option(..., "--output", "-o", help="Where to write the result (.png keeps the recipe; .jpg, .webp)."),
     style_weights: Optional[str] = typer.Option(None, "--style-weights", help="Blend weights for several styles, e.g. 0.7,0.3."),
-    size: int = typer.Option(512, "--size", help="Longest side of the output in pixels."),
-    steps: int = typer.Option(160, "--steps", help="Optimisation steps in all (more: finer finish, slower)."),
-    strength: float = typer.Option(1.0, "--strength", help="How strongly to apply the style: 0.5 subtle, 2 bold."),
+    size: Optional[int] = typer.Option(None, "--size", help="Longest side of the output in pixels (default: 512 with a painting; the photo's own size with a fast style)."),
+    steps: int = typer.Option(160, "--steps", help="Optimisation steps in all (more: finer finish, slower). Paintings only."),
+    strength: float = typer.Option(1.0, "--strength", help="How strongly to apply the style. Painting: 0.5 subtle, 2 bold. Fast style: 0 to 1, blended with the photo."),
     style_scale: float = typer.Option(1.0, "--style-scale", help="Brush-stroke size relative to the output: 2 gives larger strokes."),
     preserve_color: bool = typer.Option(False, "--preserve-color", help="Keep the photo's colours; take only texture from the painting."),
     color_method: str = typer.Option("luminance", "--color-method", help="How --preserve-color works: luminance (texture on brightness only) or histogram (recolour the painting first)."),
@@ -137,10 +139,20 @@ def stylize(
     style_layers: Optional[str] = typer.Option(None, "--style-layers", help="Style layers and weights, e.g. relu1_1=1,relu3_1=0.5 (names: `atelier backbones`)."),
     content_layers: Optional[str] = typer.Option(None, "--content-layers", help="Content layers and weights, e.g. block5=1."),
     smoothing: Optional[bool] = typer.Option(None, "--smoothing/--no-smoothing", help="Activation smoothing (Wang et al. 2021); default: the backbone's choice."),
+    engine: str = typer.Option("auto", "--engine", help="Fast styles only: auto (onnxruntime on CPU, PyTorch on GPU or for huge photos), onnx or torch."),
 ) -> None:
-    """Restyle a photo with one or more paintings (Gatys et al. neural style transfer).
+    """Restyle a photo with one or more paintings (Gatys et al. neural style transfer),
+    or in well under a second with a fast style (a trained network, Johnson et al. 2016).
+
+    With a painting, the picture is optimised step by step (a minute or so at 512 px);
+    with a fast style (`atelier styles` lists the built-ins) one network pass paints
+    a photo of any size. The two kinds cannot be mixed in one call.
 
     Examples:
+
+      atelier stylize photo.jpg --style starry-night -o out.png
+
+      atelier stylize photo.jpg -s starry-night -s the-scream --style-weights 0.5,0.5 --strength 0.8 -o mix.png
 
       atelier stylize photo.jpg --style starry_night.jpg -o out.png
 
@@ -150,12 +162,42 @@ def stylize(
 
       atelier stylize photo.jpg -s painting.jpg --mask sky.png --size 2048 -o big.png
     """
-    from atelier.style import StyleSettings, parse_layer_weights, parse_style_weights, stylize_file
+    from atelier.style.fast.runtime import is_fast_style
+    from atelier.style.options import parse_style_weights
 
     if color_method not in ("luminance", "histogram"):
         raise typer.BadParameter("must be luminance or histogram", param_hint="--color-method")
+    weights_list = parse_style_weights(style_weights, len(style))
+    fast = [is_fast_style(s) for s in style]
+    for spec, is_fast in zip(style, fast):
+        if not is_fast and not Path(spec).suffix and not Path(spec).exists():
+            from atelier.errors import InputError
+            from atelier.style.fast.pack import builtin_styles
+
+            names = ", ".join(b.name for b in builtin_styles()) or "none installed"
+            raise InputError(f"--style {spec}: no such file and no built-in style by that name (built-ins: {names})")
+    if any(fast):
+        from atelier.errors import InputError
+        from atelier.style.fast.files import stylize_fast_file
+
+        if not all(fast):
+            raise InputError("fast styles and painting images cannot be mixed in one call; stylize in two passes")
+        if preserve_color and color_method != "luminance":
+            raise InputError("fast styles preserve colour by luminance only; drop --color-method")
+        start = time.perf_counter()
+        with err.status("painting…"):
+            fast_result = stylize_fast_file(
+                content, style, output, style_weights=weights_list, strength=strength,
+                preserve_color=preserve_color, mask=mask, size=size, engine=engine,
+            )
+        height, width = fast_result.image.shape[:2]
+        err.print(f"wrote [bold]{fast_result.output}[/] ({width}x{height}) in {time.perf_counter() - start:.2f}s ({fast_result.engine})")
+        return
+
+    from atelier.style import StyleSettings, parse_layer_weights, stylize_file
+
     settings = StyleSettings(
-        size=size, steps=steps, strength=strength, style_scale=style_scale,
+        size=size or 512, steps=steps, strength=strength, style_scale=style_scale,
         preserve_color=color_method if preserve_color else None, seed=seed, backbone=backbone,
         weights=weights, init=init, optimizer=optimizer, statistic=statistic, tv_weight=tv_weight,
         tile_size=tile_size, smoothing=smoothing,
@@ -163,7 +205,6 @@ def stylize(
         content_layers=parse_layer_weights(content_layers, "--content-layers"),
     )
     settings.validate()
-    weights_list = parse_style_weights(style_weights, len(style))
     bar, on_progress = _style_progress()
     start = time.perf_counter()
     with bar:
@@ -201,7 +242,7 @@ def info(
         table.add_row(role, f"{entry['path']}  sha256 {entry['sha256'][:16]}…")
     for key, value in recipe.params.get("settings", recipe.params).items():
         table.add_row(key, str(value))
-    if recipe.params.get("style_weights"):
+    if "settings" in recipe.params and recipe.params.get("style_weights"):
         table.add_row("style_weights", str(recipe.params["style_weights"]))
     out.print(table)
 
@@ -225,6 +266,110 @@ def replay(
     for warning in warnings:
         err.print(f"[yellow]warning:[/] {warning}")
     err.print(f"wrote [bold]{result.output}[/]")
+
+
+@app.command("styles")
+@handles_errors
+def list_styles(as_json: bool = typer.Option(False, "--json", help="Print a JSON list of objects (name, title, artist, date, sizes).")) -> None:
+    """List the built-in fast styles: use one with `atelier stylize photo.jpg --style NAME`.
+
+    Example:  atelier styles --json
+    """
+    from atelier.style.fast.pack import builtin_styles
+
+    styles = builtin_styles()
+    if as_json:
+        print(json.dumps([s.to_dict() for s in styles], indent=2))
+        return
+    table = Table(title="built-in fast styles")
+    for column in ("name", "painting", "artist, date", "model size"):
+        table.add_column(column)
+    for s in styles:
+        table.add_row(s.name, s.title, f"{s.artist}, {s.date}", f"{s.size_bytes / 1e6:.1f} MB")
+    out.print(table)
+
+
+@app.command("train-style")
+@handles_errors
+def train_style_cmd(
+    style: str = typer.Option(..., "--style", "-s", help="The painting to learn (an image file)."),
+    output: Path = typer.Option(..., "--output", "-o", help="Model file to write (.pt); training state goes beside it as MODEL.pt.train."),
+    content_dir: Optional[Path] = typer.Option(None, "--content-dir", help="Folder of photos to train on (COCO or your own; sub-folders searched). Default: photos bundled with scikit-image."),
+    name: Optional[str] = typer.Option(None, "--name", help="The style's name (default: from the painting's file name)."),
+    steps: Optional[int] = typer.Option(None, "--steps", min=1, help="Training steps (default 1200; with --resume: the new total, default the run's)."),
+    batch: int = typer.Option(4, "--batch", min=1, help="Photos per step."),
+    crop: int = typer.Option(192, "--crop", help="Side of the square training crops (multiple of 8; 256 on a GPU)."),
+    style_size: int = typer.Option(512, "--style-size", help="Longest side the painting is seen at: larger gives smaller brush strokes."),
+    style_weight: float = typer.Option(100.0, "--style-weight", help="Style against content: higher paints more boldly."),
+    tv_weight: float = typer.Option(10.0, "--tv-weight", help="Smoothness."),
+    backbone: str = typer.Option("atelier", "--backbone", help="Loss network (see `atelier backbones`)."),
+    weights: Optional[str] = typer.Option(None, "--weights", help="Weights file for --backbone vgg19."),
+    preview_every: int = typer.Option(100, "--preview-every", min=0, help="Write a preview (a photo never trained on) every N steps; 0: never."),
+    checkpoint_every: int = typer.Option(100, "--checkpoint-every", min=1, help="Save the model and the training state every N steps."),
+    seed: int = typer.Option(0, "--seed"),
+    resume: bool = typer.Option(False, "--resume", help="Continue the run saved beside --output (step count, optimiser, random state)."),
+) -> None:
+    """Train a fast style network on one painting (Johnson et al. 2016, instance norm).
+
+    The network learns to paint any photo like the painting in one pass. It uses the
+    same losses as `atelier stylize`. On 2 CPU cores a step at the default size takes
+    about a second; a GPU is used automatically when PyTorch sees one. Ctrl-C saves;
+    --resume continues.
+
+    Examples:
+
+      atelier train-style --style monet.jpg -o monet.pt --steps 1500
+
+      atelier train-style --style monet.jpg --content-dir ~/coco/train2017 -o monet.pt --steps 40000
+
+      atelier stylize photo.jpg --style monet.pt -o out.png
+    """
+    from atelier.style.fast.train import TrainStyleSettings, train_style
+
+    if resume:
+        # The run's own settings are kept; only a new step total comes from here.
+        settings = None if steps is None else TrainStyleSettings(steps=steps)
+    else:
+        settings = TrainStyleSettings(
+            steps=steps or 1200, batch=batch, crop=crop, style_size=style_size, style_weight=style_weight,
+            tv_weight=tv_weight, backbone=backbone, weights=weights, preview_every=preview_every,
+            checkpoint_every=checkpoint_every, seed=seed,
+        )
+    bar = _progress_bar()
+    task = bar.add_task("training", total=steps, info="loading the painting, photos and loss networks")
+
+    def on_progress(event) -> None:
+        info = _metrics_text({k: event.losses[k] for k in ("style", "content")})
+        if event.preview:
+            info += f"  preview {event.preview.name}"
+        bar.update(task, completed=event.step, total=event.total, info=info)
+
+    with bar:
+        model = train_style(style, output, settings, content_dir=content_dir, name=name, resume=resume, on_progress=on_progress)
+    for skipped in model.skipped:
+        err.print(f"[yellow]skipped:[/] {skipped}")
+    err.print(f"wrote [bold]{output}[/] ({model.trained_steps} steps). Try it:  atelier stylize photo.jpg --style {output} -o out.png")
+
+
+@app.command("export-onnx")
+@handles_errors
+def export_onnx_cmd(
+    style: str = typer.Argument(..., help="A built-in style name (`atelier styles`) or a .pt model."),
+    output: Path = typer.Option(..., "--output", "-o", help="ONNX file to write."),
+    quantize: bool = typer.Option(False, "--int8", help="Int8 dynamic quantisation of the weights (smaller file; see docs for its quality cost)."),
+) -> None:
+    """Export a fast style to ONNX, with dynamic height and width (multiples of 8; pad others).
+
+    Input `image` (1, 3, H, W) float in [0, 1]; output `stylized`, same shape. Use it with
+    onnxruntime anywhere, or with `atelier stylize photo.jpg --style FILE.onnx`.
+
+    Example:  atelier export-onnx starry-night -o starry.onnx
+    """
+    from atelier.style.fast.export import export_onnx
+
+    with err.status("exporting…"):
+        path = export_onnx(style, output, quantize=quantize)
+    err.print(f"wrote [bold]{path}[/] ({path.stat().st_size / 1e6:.1f} MB)")
 
 
 @app.command("backbones")
@@ -437,9 +582,10 @@ def gan_train(
     checkpoint_every: int = typer.Option(100, "--checkpoint-every", min=1, help="Save a checkpoint every N steps."),
     eval_every: int = typer.Option(0, "--eval-every", min=0, help="Frechet score every N steps (0: at the end only)."),
     seed: int = typer.Option(0, "--seed"),
+    discriminator: str = typer.Option(GAN_DEFAULT_DISCRIMINATOR, "--discriminator", help="projected: small discriminators on frozen EfficientNet-Lite0 features (Sauer et al. 2021); dcgan: a discriminator on pixels (faster steps). See docs/generate.md for the comparison."),
     resume: bool = typer.Option(False, "--resume", help="Continue the run in --out (step count, optimisers and RNG restored)."),
 ) -> None:
-    """Train a DCGAN with DiffAugment, hinge loss, spectral norm and EMA sampling.
+    """Train a GAN generator with DiffAugment, hinge loss, spectral norm and EMA sampling.
 
     Ctrl-C saves a checkpoint; --resume continues from it.
 
@@ -450,7 +596,7 @@ def gan_train(
     # With --resume the run's own settings are used; only the new step total comes from here.
     settings = GanSettings(steps=steps) if resume else GanSettings(
         size=size, steps=steps, batch=batch, sample_every=sample_every,
-        checkpoint_every=checkpoint_every, eval_every=eval_every, seed=seed,
+        checkpoint_every=checkpoint_every, eval_every=eval_every, seed=seed, discriminator=discriminator,
     )
     bar = _progress_bar()
     task = bar.add_task("training", total=steps, info="loading data")
@@ -505,20 +651,24 @@ def gan_evaluate(
     run: Path = typer.Argument(..., help="A run folder."),
     data: Path = typer.Argument(..., help="The real images (folder or CIFAR archive)."),
     n: int = typer.Option(512, "-n", help="Images per side."),
+    inception_weights: Optional[Path] = typer.Option(None, "--inception-weights", envvar="ATELIER_INCEPTION_WEIGHTS", help="pytorch-fid's pt_inception-2015-12-05-6726825d.pth: adds the standard FID (fid)."),
     as_json: bool = typer.Option(False, "--json"),
 ) -> None:
     """Frechet distance and KID between generated and real images, on EfficientNet-Lite0 features
-    (offline; named fid_effnet / kid_effnet because they are not Inception-based FID).
+    (offline; named fid_effnet / kid_effnet because they are not Inception-based FID), a second
+    opinion on random-VGG features (fd_random_vgg), and the standard FID when you give
+    Inception weights.
 
     Example:  atelier gan evaluate runs/p paintings/ --json
     """
     from atelier.generate import evaluate
 
-    result = evaluate(run, data, n)
+    result = evaluate(run, data, n, inception_weights=inception_weights)
     if as_json:
         print(json.dumps(result, indent=2))
     else:
-        out.print(f"fid_effnet {result['fid_effnet']:.3f}   kid_effnet {result['kid_effnet']:.4f}   (step {result['step']}, {result['images_real']} images)")
+        fid = f"fid {result['fid']:.3f}   " if "fid" in result else ""
+        out.print(f"{fid}fid_effnet {result['fid_effnet']:.3f}   kid_effnet {result['kid_effnet']:.4f}   fd_random_vgg {result['fd_random_vgg']:.4f}   (step {result['step']}, {result['images_real']} images)")
 
 
 def main() -> None:

@@ -59,14 +59,9 @@ def hub_weights_path() -> Path:
 
 def _load_imagenet_state(weights: str | Path | None) -> tuple[dict[str, torch.Tensor], str]:
     if weights is not None:
-        path = Path(weights)
-        if not path.is_file():
-            raise BackboneError(f"VGG-19 weights file not found: {path}")
-        try:
-            state = torch.load(path, map_location="cpu", weights_only=True)
-        except Exception as error:
-            raise BackboneError(f"{path}: not a readable PyTorch state dict ({error})") from None
-        return state, str(path)
+        from atelier.checkpoints import load_weights_file
+
+        return load_weights_file(weights, "VGG-19 weights file not found", BackboneError), str(weights)
     cached = hub_weights_path()
     if not cached.is_file():
         if os.environ.get("ATELIER_OFFLINE"):

@@ -10,9 +10,8 @@ import torch
 import torch.nn.functional as F
 
 from atelier.errors import ImageError, InputError
-from atelier.io import load_image
+from atelier.io import find_images, load_image
 
-IMAGE_SUFFIXES = {".jpg", ".jpeg", ".png", ".webp", ".tif", ".tiff", ".bmp", ".gif"}
 
 
 @dataclass
@@ -56,7 +55,7 @@ def scan_folder(root: str | Path, classes: list[str] | None = None) -> Dataset:
     skipped: list[str] = []
     for folder in folders:
         label = classes.index(folder.name)
-        files = sorted(p for p in folder.rglob("*") if p.is_file() and p.suffix.lower() in IMAGE_SUFFIXES)
+        files = find_images(folder)
         readable = 0
         for path in files:
             try:

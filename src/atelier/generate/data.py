@@ -12,9 +12,8 @@ import torch
 import torch.nn.functional as F
 
 from atelier.errors import ImageError, InputError
-from atelier.io import load_image
+from atelier.io import find_images, load_image
 
-IMAGE_SUFFIXES = {".jpg", ".jpeg", ".png", ".webp", ".tif", ".tiff", ".bmp", ".gif"}
 SIZES = (32, 64, 128)
 
 
@@ -39,7 +38,7 @@ def _to_uint8(images: torch.Tensor) -> torch.Tensor:
 
 
 def load_folder(root: Path, size: int) -> ImageSet:
-    files = sorted(p for p in root.rglob("*") if p.is_file() and p.suffix.lower() in IMAGE_SUFFIXES)
+    files = find_images(root)
     images, skipped = [], []
     for path in files:
         try:

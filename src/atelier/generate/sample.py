@@ -6,6 +6,7 @@ from pathlib import Path
 
 import numpy as np
 import torch
+import torch.nn.functional as F
 
 from atelier.errors import InputError
 from atelier.generate.data import load_dataset
@@ -89,22 +90,56 @@ def _write_mp4(frames, path: Path) -> None:
             container.mux(packet)
 
 
-def evaluate(run_dir: str | Path, data_path: str | Path, n: int = 512, seed: int = 0) -> dict:
-    """``fid_effnet`` and ``kid_effnet`` between generated and real images.
+def evaluate(run_dir: str | Path, data_path: str | Path, n: int = 512, seed: int = 0, inception_weights: str | Path | None = None) -> dict:
+    """``fid_effnet``, ``kid_effnet`` and ``fd_random_vgg`` between generated and real images,
+    plus the standard ``fid`` when ``inception_weights`` (pytorch-fid's file) is given.
 
-    Both use EfficientNet-Lite0 features (available offline), not Inception-v3: they rank
-    runs on the same data but are not comparable with published FIDs.
+    The EfficientNet-Lite0 scores work offline but are not comparable with published FIDs;
+    they rank runs on the same data. The projected discriminator sees EfficientNet
+    features, so ``fd_random_vgg`` (features no discriminator sees) is the fairer referee
+    between the two modes.
     """
+    inception = None
+    if inception_weights is not None:
+        from atelier.metrics.inception import load_inception
+
+        inception = load_inception(inception_weights)  # checked before minutes of work
     from atelier.metrics import frechet_between, kernel_distance
 
     generator, meta = load_generator(run_dir)
     real = load_dataset(data_path, generator.size).images
     pick = torch.randperm(len(real), generator=torch.Generator().manual_seed(seed))[:n]
     real_feats = effnet_features(real[pick].float() / 255)
-    fake_feats = effnet_features(_generate(generator, len(pick), seed + 1))
-    return {
+    fake = _generate(generator, len(pick), seed + 1)
+    fake_feats = effnet_features(fake)
+    result = {
         "fid_effnet": frechet_between(fake_feats, real_feats),
         "kid_effnet": kernel_distance(fake_feats, real_feats, subset_size=min(100, len(pick))),
+        "fd_random_vgg": frechet_between(random_vgg_features(fake), random_vgg_features(real[pick].float() / 255)),
         "images_real": int(len(pick)), "images_generated": int(len(pick)), "step": int(meta["step"]),
         "feature_extractor": "efficientnet-lite0 (pooled 1280-d, 160 px); not Inception-v3",
     }
+    if inception is not None:
+        from atelier.metrics.inception import inception_features
+
+        result["fid"] = frechet_between(inception_features(inception, fake), inception_features(inception, real[pick].float() / 255))
+    return result
+
+
+def random_vgg_features(images: torch.Tensor, batch: int = 64) -> np.ndarray:
+    """Channel means and standard deviations of a random-weight VGG (relu2_1, relu3_1) at 64 px.
+
+    A second opinion for ``fid_effnet``: the projected discriminator trains *through*
+    EfficientNet-Lite0 features, so a score in that same space can flatter it (Kynkäänniemi
+    et al. 2023); these features are seen by neither discriminator.
+    """
+    from atelier import backbones
+
+    encoder = backbones.get("vgg19-random-half")
+    out = []
+    with torch.no_grad(), torch.random.fork_rng():
+        for start in range(0, len(images), batch):
+            x = F.interpolate(images[start : start + batch].float(), size=(64, 64), mode="bilinear", align_corners=False)
+            feats = encoder(x, ["relu2_1", "relu3_1"])
+            out.append(torch.cat([torch.cat([f.mean(dim=(2, 3)), f.std(dim=(2, 3))], dim=1) for f in feats.values()], dim=1))
+    return torch.cat(out).numpy()

@@ -41,6 +41,9 @@ class GanSettings:
     """Discriminator learning rate (None: same as the generator's)."""
     betas: tuple[float, float] = (0.0, 0.9)
     augment: str = "color,translation,cutout"
+    discriminator: str = "dcgan"
+    """'dcgan' (a spectral-norm DCGAN discriminator on pixels) or 'projected' (small
+    discriminators on frozen EfficientNet-Lite0 features, Sauer et al. 2021)."""
     ema_decay: float = 0.999
     sample_every: int = 100
     checkpoint_every: int = 100
@@ -48,6 +51,17 @@ class GanSettings:
     """Frechet score (EfficientNet features) every N steps; 0: only at the end."""
     eval_samples: int = 256
     seed: int = 0
+
+
+DISCRIMINATORS = ("dcgan", "projected")
+
+
+def build_discriminator(settings: GanSettings) -> torch.nn.Module:
+    if settings.discriminator == "projected":
+        from atelier.generate.projected import ProjectedDiscriminator
+
+        return ProjectedDiscriminator()
+    return Discriminator(settings.size, settings.width)
 
 
 @dataclass
@@ -137,10 +151,13 @@ def train_gan(
         previous = load_checkpoint(run.checkpoint, FORMAT)
         old = previous["settings"]
         steps = settings.steps if settings else old["steps"]
-        settings = GanSettings(**{**old, "betas": tuple(old["betas"]), "steps": steps})
+        # Runs saved before the projected mode existed were DCGAN runs.
+        settings = GanSettings(**{"discriminator": "dcgan", **old, "betas": tuple(old["betas"]), "steps": steps})
     elif run.checkpoint.exists():
         raise InputError(f"{run_dir} already holds a run; use --resume to continue it or choose another --out")
     settings = settings or GanSettings()
+    if settings.discriminator not in DISCRIMINATORS:
+        raise InputError(f"unknown discriminator {settings.discriminator!r}; choose {' or '.join(DISCRIMINATORS)}")
     dataset = load_dataset(data_path, settings.size)
     if len(dataset.images) < 2:
         raise InputError("a GAN needs at least 2 training images")
@@ -148,9 +165,9 @@ def train_gan(
 
     torch.manual_seed(settings.seed)
     generator = Generator(settings.size, settings.z_dim, settings.width)
-    discriminator = Discriminator(settings.size, settings.width)
+    discriminator = build_discriminator(settings)
     opt_g = torch.optim.Adam(generator.parameters(), lr=settings.lr, betas=settings.betas)
-    opt_d = torch.optim.Adam(discriminator.parameters(), lr=settings.lr_d or settings.lr, betas=settings.betas)
+    opt_d = torch.optim.Adam([p for p in discriminator.parameters() if p.requires_grad], lr=settings.lr_d or settings.lr, betas=settings.betas)
     ema = EMA(generator, settings.ema_decay)
     rng = torch.Generator().manual_seed(settings.seed)
     step = 0

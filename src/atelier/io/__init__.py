@@ -2,32 +2,42 @@
 
 from atelier.io.images import (
     DEFAULT_MAX_MEGAPIXELS,
+    IMAGE_SUFFIXES,
     LoadedImage,
     check_output_path,
+    find_images,
     fit_size,
     load_image,
     pil_to_tensor,
+    read_image,
     read_recipe,
+    resize_array,
     resize_longest,
     resize_to,
     save_image,
     tensor_to_pil,
+    write_image,
 )
 
 __all__ = [
     "DEFAULT_MAX_MEGAPIXELS",
+    "IMAGE_SUFFIXES",
     "LoadedImage",
     "check_output_path",
+    "find_images",
     "fit_size",
     "load_image",
     "pil_to_tensor",
+    "read_image",
     "read_recipe",
+    "resize_array",
     "resize_longest",
     "resize_to",
     "save_image",
     "tensor_to_pil",
+    "write_image",
 ]
 
-from atelier.io.sources import SAMPLES, is_sample, load_source, source_sha256  # noqa: E402
+from atelier.io.sources import SAMPLES, is_sample, load_source, read_source, source_sha256  # noqa: E402
 
-__all__ += ["SAMPLES", "is_sample", "load_source", "source_sha256"]
+__all__ += ["SAMPLES", "is_sample", "load_source", "read_source", "source_sha256"]

@@ -11,18 +11,24 @@ import warnings
 from dataclasses import dataclass
 from pathlib import Path
 
+from typing import TYPE_CHECKING
+
 import numpy as np
-import torch
-import torch.nn.functional as F
 from PIL import Image, ImageOps, PngImagePlugin, UnidentifiedImageError
 
 from atelier.errors import ImageError
 from atelier.io.atomic import atomic_write
 from atelier.recipe import RECIPE_KEY, Recipe
 
+if TYPE_CHECKING:  # torch is imported only where tensors are made: the fast-style path runs without it
+    import torch
+
 #: Default limit on the pixels we agree to decode (protects against decompression bombs).
 DEFAULT_MAX_MEGAPIXELS = 100.0
 MAX_MEGAPIXELS_ENV = "ATELIER_MAX_MEGAPIXELS"
+
+#: File name endings read as images when a whole folder is scanned.
+IMAGE_SUFFIXES = frozenset({".jpg", ".jpeg", ".png", ".webp", ".tif", ".tiff", ".bmp", ".gif"})
 
 WRITABLE_FORMATS = {".png": "PNG", ".jpg": "JPEG", ".jpeg": "JPEG", ".webp": "WEBP"}
 
@@ -39,6 +45,15 @@ class LoadedImage:
     def size(self) -> tuple[int, int]:
         """``(width, height)`` in pixels."""
         return self.rgb.shape[-1], self.rgb.shape[-2]
+
+
+def find_images(root: str | Path) -> list[Path]:
+    """Image files under ``root`` (sub-folders too, hidden ones skipped), sorted."""
+    root = Path(root)
+    return sorted(
+        p for p in root.rglob("*")
+        if p.is_file() and p.suffix.lower() in IMAGE_SUFFIXES and not any(part.startswith(".") for part in p.relative_to(root).parts)
+    )
 
 
 def max_megapixels() -> float:
@@ -113,6 +128,36 @@ def _to_float_array(image: Image.Image) -> tuple[np.ndarray, np.ndarray | None]:
     return rgb, None
 
 
+def _decode(path: str | Path, limit_mp: float | None) -> tuple[np.ndarray, np.ndarray | None]:
+    path = Path(path)
+    image = _open_checked(path, limit_mp if limit_mp is not None else max_megapixels())
+    try:
+        image = ImageOps.exif_transpose(image)
+    except Exception:  # a broken EXIF block must not make a good image unreadable
+        pass
+    return _to_float_array(image)
+
+
+def read_image(path: str | Path, *, max_side: int | None = None) -> tuple[np.ndarray, np.ndarray | None]:
+    """Read an image file as arrays, without PyTorch: RGB ``(H, W, 3)`` float32 in [0, 1]
+    and alpha ``(H, W)`` or None. Same checks and conversions as :func:`load_image`;
+    ``max_side`` shrinks with Lanczos (never enlarges)."""
+    rgb, alpha = _decode(path, None)
+    if max_side is not None and max(rgb.shape[:2]) > max_side:
+        width, height = fit_size(rgb.shape[1], rgb.shape[0], max_side)
+        rgb = resize_array(rgb, width, height)
+        alpha = None if alpha is None else resize_array(alpha, width, height)
+    return rgb, alpha
+
+
+def resize_array(array: np.ndarray, width: int, height: int) -> np.ndarray:
+    """Resize an ``(H, W)`` or ``(H, W, C)`` float array in [0, 1] with Lanczos (via Pillow, 8-bit)."""
+    if array.shape[1] == width and array.shape[0] == height:
+        return array
+    image = Image.fromarray((np.clip(array, 0, 1) * 255 + 0.5).astype(np.uint8))
+    return np.asarray(image.resize((width, height), Image.LANCZOS), dtype=np.float32) / 255.0
+
+
 def load_image(
     path: str | Path,
     *,
@@ -126,14 +171,10 @@ def load_image(
     the longest side is at most that many pixels (aspect ratio kept).
     Raises :class:`ImageError` with a one-line message for any bad input.
     """
+    import torch
+
     path = Path(path)
-    limit = max_megapixels_limit if max_megapixels_limit is not None else max_megapixels()
-    image = _open_checked(path, limit)
-    try:
-        image = ImageOps.exif_transpose(image)
-    except Exception:  # a broken EXIF block must not make a good image unreadable
-        pass
-    rgb, alpha = _to_float_array(image)
+    rgb, alpha = _decode(path, max_megapixels_limit)
     rgb_t = torch.from_numpy(np.ascontiguousarray(rgb)).permute(2, 0, 1)[None]
     alpha_t = None if alpha is None else torch.from_numpy(np.ascontiguousarray(alpha))[None, None]
     loaded = LoadedImage(rgb_t, alpha_t, path)
@@ -154,6 +195,8 @@ def fit_size(width: int, height: int, longest: int) -> tuple[int, int]:
 
 def resize_to(image: torch.Tensor, height: int, width: int) -> torch.Tensor:
     """Resize a ``(N, C, H, W)`` tensor; antialiased when shrinking."""
+    import torch.nn.functional as F
+
     if image.shape[-2:] == (height, width):
         return image
     shrinking = height < image.shape[-2] or width < image.shape[-1]
@@ -184,6 +227,8 @@ def tensor_to_pil(rgb: torch.Tensor, alpha: torch.Tensor | None = None) -> Image
 
 def pil_to_tensor(image: Image.Image) -> torch.Tensor:
     """Convert a Pillow image to ``(1, 3, H, W)`` float RGB in ``[0, 1]``."""
+    import torch
+
     rgb, _ = _to_float_array(image)
     return torch.from_numpy(np.ascontiguousarray(rgb)).permute(2, 0, 1)[None]
 
@@ -216,15 +261,38 @@ def save_image(
     PNGs carry the recipe as an iTXt chunk named ``atelier:recipe``. JPEG has no alpha:
     alpha is dropped there. Returns the path written.
     """
-    path = Path(path)
     fmt = check_output_path(path)
-    image = tensor_to_pil(rgb, None if fmt == "JPEG" else alpha)
+    return _write_pil(tensor_to_pil(rgb, None if fmt == "JPEG" else alpha), Path(path), fmt, recipe, quality)
+
+
+def write_image(
+    rgb: np.ndarray,
+    path: str | Path,
+    *,
+    alpha: np.ndarray | None = None,
+    recipe: Recipe | None = None,
+    quality: int = 95,
+) -> Path:
+    """:func:`save_image` for arrays, without PyTorch: ``rgb`` is ``(H, W, 3)`` float in [0, 1]."""
+    fmt = check_output_path(path)
+    image = Image.fromarray((np.clip(rgb, 0, 1) * 255 + 0.5).astype(np.uint8), "RGB")
+    if alpha is not None and fmt != "JPEG":
+        if alpha.shape != rgb.shape[:2]:
+            alpha = resize_array(alpha, rgb.shape[1], rgb.shape[0])
+        image.putalpha(Image.fromarray((np.clip(alpha, 0, 1) * 255 + 0.5).astype(np.uint8), "L"))
+    return _write_pil(image, Path(path), fmt, recipe, quality)
+
+
+def _write_pil(image: Image.Image, path: Path, fmt: str, recipe: Recipe | None, quality: int) -> Path:
     options: dict = {}
     if fmt == "PNG":
         info = PngImagePlugin.PngInfo()
         if recipe is not None:
             info.add_itxt(RECIPE_KEY, recipe.to_json())
         options["pnginfo"] = info
+        # Level 1 instead of 6: files ~10% larger, written 3-4x faster (a 1024 px stylisation is
+        # otherwise dominated by PNG compression).
+        options["compress_level"] = 1
     else:
         options["quality"] = quality
     return atomic_write(path, lambda stream: image.save(stream, format=fmt, **options))

@@ -7,10 +7,9 @@ import hashlib
 from pathlib import Path
 
 import numpy as np
-import torch
 
 from atelier.errors import ImageError
-from atelier.io.images import LoadedImage, load_image, resize_longest
+from atelier.io.images import LoadedImage, fit_size, load_image, read_image, resize_array, resize_longest
 from atelier.recipe import file_sha256
 
 SAMPLE_PREFIX = "sample:"
@@ -35,8 +34,20 @@ def _sample_array(name: str) -> np.ndarray:
     return np.asarray(getattr(data, name)())
 
 
+def read_source(spec: str | Path, *, max_side: int | None = None) -> tuple[np.ndarray, np.ndarray | None]:
+    """:func:`atelier.io.read_image` for a path or a ``sample:NAME`` (arrays, no PyTorch)."""
+    if not is_sample(spec):
+        return read_image(spec, max_side=max_side)
+    rgb = _sample_array(str(spec)[len(SAMPLE_PREFIX):])[..., :3].astype(np.float32) / 255.0
+    if max_side is not None and max(rgb.shape[:2]) > max_side:
+        rgb = resize_array(rgb, *fit_size(rgb.shape[1], rgb.shape[0], max_side))
+    return rgb, None
+
+
 def load_source(spec: str | Path, *, max_side: int | None = None) -> LoadedImage:
     """Load a path or a ``sample:NAME`` into a :class:`LoadedImage`."""
+    import torch
+
     if not is_sample(spec):
         return load_image(spec, max_side=max_side)
     array = _sample_array(str(spec)[len(SAMPLE_PREFIX):])

@@ -4,7 +4,9 @@ Endpoints (all documented at ``/openapi.json`` and ``/docs``):
 
 * ``POST /api/uploads``: upload an image (photo, painting or mask); it is checked (size,
   megapixels, format, damage) and stored under a name derived from its content.
-* ``POST /api/stylize``: start a stylisation job from upload ids and settings.
+* ``GET /api/styles``: the built-in fast styles, each with a preview on a sample photo.
+* ``POST /api/stylize``: start a stylisation job from upload ids (paintings) or built-in
+  style names (fast styles, well under a second) and settings.
 * ``GET /api/jobs/{id}/events``: live progress as Server-Sent Events, previews included.
 * ``POST /api/jobs/{id}/cancel``, ``GET /api/jobs/{id}``, ``GET /api/history``,
   ``GET /api/results/{id}.png``.
@@ -32,6 +34,7 @@ from atelier.studio.jobs import Job, JobManager, preview_data_url
 STATIC = Path(__file__).parent / "static"
 UPLOAD_ID = re.compile(r"^[0-9a-f]{16}\.(png|jpg|webp|tif|bmp|gif)$")
 JOB_ID = re.compile(r"^[0-9a-f]{12}$")
+PREVIEW_PHOTO = "sample:chelsea"
 FORMAT_EXT = {"PNG": "png", "JPEG": "jpg", "WEBP": "webp", "TIFF": "tif", "BMP": "bmp", "GIF": "gif", "MPO": "jpg"}
 
 
@@ -41,7 +44,8 @@ def default_data_dir() -> Path:
 
 
 class StyleChoice(BaseModel):
-    id: str = Field(description="Upload id of a painting (from POST /api/uploads).")
+    id: str | None = Field(None, description="Upload id of a painting (from POST /api/uploads).")
+    builtin: str | None = Field(None, description="Or the name of a built-in fast style (GET /api/styles).")
     weight: float = Field(1.0, ge=0, le=100, description="Blend weight.")
 
 
@@ -50,7 +54,7 @@ class StylizeRequest(BaseModel):
     styles: list[StyleChoice] = Field(min_length=1, max_length=4)
     size: int = Field(512, ge=64, le=2048, description="Longest side of the output.")
     steps: int = Field(160, ge=1, le=2000)
-    strength: float = Field(1.0, ge=0, le=10)
+    strength: float = Field(1.0, ge=0, le=10, description="Paintings: style weight multiplier. Fast styles: 0-1 blend with the photo.")
     style_scale: float = Field(1.0, ge=0.25, le=4)
     preserve_color: bool = False
     mask: str | None = Field(None, description="Upload id of a mask (white = stylise).")
@@ -125,15 +129,48 @@ def create_app(data_dir: str | Path | None = None, max_running: int = 1, max_upl
     def get_upload(upload_id: str) -> FileResponse:
         return FileResponse(upload_path(upload_id))
 
+    previews = data / "style-previews"
+
+    @app.get("/api/styles", summary="The built-in fast styles")
+    def styles() -> list[dict]:
+        from atelier.style.fast.pack import builtin_styles
+
+        return [{**s.to_dict(), "preview_url": f"/api/styles/{s.name}/preview.jpg"} for s in builtin_styles()]
+
+    @app.get("/api/styles/{name}/preview.jpg", summary="A built-in style applied to a sample photo")
+    def style_preview(name: str) -> FileResponse:
+        from atelier.style.fast.files import stylize_fast_file
+        from atelier.style.fast.pack import resolve_style
+
+        style = resolve_style(name)
+        if style is None or style.name != name:
+            raise HTTPException(404, f"no built-in style {name!r}")
+        path = previews / f"{name}.jpg"
+        if not path.is_file():  # made once, then served from disk
+            previews.mkdir(parents=True, exist_ok=True)
+            stylize_fast_file(PREVIEW_PHOTO, [name], path, size=320)
+        return FileResponse(path, media_type="image/jpeg")
+
+    def check_choice(choice: StyleChoice) -> None:
+        if (choice.id is None) == (choice.builtin is None):
+            raise HTTPException(422, "each style needs exactly one of 'id' (an uploaded painting) or 'builtin' (a fast style)")
+
     @app.post("/api/stylize", summary="Start a stylisation job", status_code=202)
     def stylize(request: StylizeRequest) -> dict:
         from atelier.style import StyleSettings, stylize_file
 
+        for choice in request.styles:
+            check_choice(choice)
         content = upload_path(request.content)
-        styles = [upload_path(choice.id) for choice in request.styles]
         mask = upload_path(request.mask) if request.mask else None
         if sum(choice.weight for choice in request.styles) <= 0:
             raise HTTPException(400, "at least one style needs a weight above zero")
+        fast = [choice.builtin is not None for choice in request.styles]
+        if any(fast):
+            if not all(fast):
+                raise HTTPException(400, "built-in fast styles and uploaded paintings cannot be mixed in one job")
+            return start_fast(request, content, mask)
+        styles = [upload_path(choice.id) for choice in request.styles]
         settings = StyleSettings(
             size=request.size, steps=request.steps, strength=request.strength, style_scale=request.style_scale,
             preserve_color="luminance" if request.preserve_color else None, seed=request.seed, preview_every=5,
@@ -151,6 +188,29 @@ def create_app(data_dir: str | Path | None = None, max_running: int = 1, max_upl
                 style_weights=[choice.weight for choice in request.styles], mask=mask, settings=settings,
                 on_progress=on_progress, cancel=job.cancel,
             )
+
+        job = manager.submit(request.model_dump(), work)
+        return {"id": job.id, "status": job.status, "events_url": f"/api/jobs/{job.id}/events"}
+
+    def start_fast(request: StylizeRequest, content: Path, mask: Path | None) -> dict:
+        from atelier.style.fast.files import stylize_fast_file
+        from atelier.style.fast.pack import resolve_style
+
+        names = [choice.builtin for choice in request.styles]
+        unknown = [n for n in names if resolve_style(n) is None]
+        if unknown:
+            raise HTTPException(400, f"no built-in style {unknown[0]!r}; see GET /api/styles")
+        if request.strength > 1:
+            raise HTTPException(400, "with fast styles, strength is a blend with the photo: 0 to 1")
+
+        def work(job: Job, report) -> None:
+            report({"step": 0, "total": 1, "losses": {}})
+            stylize_fast_file(
+                content, names, manager.results_dir / f"{job.id}.png",
+                style_weights=[choice.weight for choice in request.styles], strength=request.strength,
+                preserve_color=request.preserve_color, mask=mask, size=request.size,
+            )
+            report({"step": 1, "total": 1, "losses": {}})
 
         job = manager.submit(request.model_dump(), work)
         return {"id": job.id, "status": job.status, "events_url": f"/api/jobs/{job.id}/events"}

@@ -1,10 +1,33 @@
-"""Style transfer: optimisation-based (Gatys) today, feed-forward networks next."""
+"""Style transfer: the optimisation engine (any painting) and fast feed-forward styles.
 
-from atelier.style.engine import Progress, StyleSettings, stylize, stylize_steps
-from atelier.style.files import StyleResult, parse_layer_weights, parse_style_weights, replay, stylize_file
-from atelier.style.presets import PRESETS, LossNetwork, get_preset
+Names are imported lazily so that ``atelier.style.fast.runtime`` (built-in styles on
+onnxruntime) starts without loading PyTorch.
+"""
 
-__all__ = [
-    "PRESETS", "LossNetwork", "Progress", "StyleResult", "StyleSettings", "get_preset",
-    "parse_layer_weights", "parse_style_weights", "replay", "stylize", "stylize_file", "stylize_steps",
-]
+from __future__ import annotations
+
+import importlib
+from typing import Any
+
+_EXPORTS = {
+    "Progress": "atelier.style.engine",
+    "StyleSettings": "atelier.style.engine",
+    "stylize": "atelier.style.engine",
+    "stylize_steps": "atelier.style.engine",
+    "StyleResult": "atelier.style.files",
+    "parse_layer_weights": "atelier.style.options",
+    "parse_style_weights": "atelier.style.options",
+    "replay": "atelier.style.files",
+    "stylize_file": "atelier.style.files",
+    "PRESETS": "atelier.style.presets",
+    "LossNetwork": "atelier.style.presets",
+    "get_preset": "atelier.style.presets",
+}
+
+__all__ = sorted(_EXPORTS)
+
+
+def __getattr__(name: str) -> Any:
+    if name not in _EXPORTS:
+        raise AttributeError(f"module 'atelier.style' has no attribute {name!r}")
+    return getattr(importlib.import_module(_EXPORTS[name]), name)

@@ -23,6 +23,8 @@ from atelier.io import fit_size, resize_to
 from atelier.style import color
 from atelier.style.losses import STATISTICS, content_loss, normalised_mse, smooth_activations, total_variation
 from atelier.style.presets import LossNetwork, get_preset
+from atelier.style.tiles import feather as _feather
+from atelier.style.tiles import tile_starts as _tile_starts
 
 INITS = ("content", "palette", "noise", "style")
 OPTIMIZERS = ("lbfgs", "adam")
@@ -166,31 +168,6 @@ def step_schedule(total: int, pixels: Sequence[int]) -> list[int]:
             steps[index % len(steps)] -= 1
         index += 1
     return steps
-
-
-def _tile_starts(length: int, tile: int, overlap: int) -> list[int]:
-    if length <= tile:
-        return [0]
-    count = math.ceil((length - overlap) / (tile - overlap))
-    stride = (length - tile) / (count - 1)
-    return [round(i * stride) for i in range(count)]
-
-
-def _feather(height: int, width: int, overlap: int, edges: tuple[bool, bool, bool, bool]) -> torch.Tensor:
-    """Blend weights for one tile: linear ramps over the overlap on inner edges, 1 elsewhere."""
-    top, bottom, left, right = edges
-
-    def ramp(n: int, start: bool, end: bool) -> torch.Tensor:
-        w = torch.ones(n)
-        k = min(overlap, n // 2)
-        ramp_up = (torch.arange(k, dtype=torch.float32) + 0.5) / k
-        if start:
-            w[:k] = ramp_up
-        if end:
-            w[n - k :] = ramp_up.flip(0)
-        return w
-
-    return ramp(height, top, bottom)[:, None] * ramp(width, left, right)[None, :]
 
 
 class _Objective:

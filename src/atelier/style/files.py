@@ -18,6 +18,8 @@ from atelier.io import check_output_path, load_source, read_recipe, resize_to, s
 from atelier.io.sources import is_sample, source_sha256
 from atelier.recipe import Recipe
 from atelier.style.engine import Progress, StyleSettings, stylize_steps
+from atelier.style.fast.files import FastResult
+from atelier.style.options import parse_layer_weights, parse_style_weights  # noqa: F401 (re-exported)
 from atelier.style.presets import get_preset
 
 OPERATION = "stylize"
@@ -29,35 +31,6 @@ class StyleResult:
     output: Path
     recipe: Recipe
     final_losses: dict[str, float]
-
-
-def parse_style_weights(text: str | None, count: int) -> list[float] | None:
-    """Parse ``"0.7,0.3"`` into floats, checking there is one per style."""
-    if text is None:
-        return None
-    try:
-        weights = [float(part) for part in text.split(",") if part.strip()]
-    except ValueError:
-        raise InputError(f"--style-weights must be numbers separated by commas, got {text!r}") from None
-    if len(weights) != count:
-        raise InputError(f"--style-weights has {len(weights)} value(s) but {count} --style image(s) were given")
-    return weights
-
-
-def parse_layer_weights(text: str | None, option: str = "--style-layers") -> dict[str, float] | None:
-    """Parse ``"relu1_1=1,relu3_1=0.5"`` (a bare name means weight 1)."""
-    if text is None:
-        return None
-    layers: dict[str, float] = {}
-    for part in filter(None, (p.strip() for p in text.split(","))):
-        name, _, weight = part.partition("=")
-        try:
-            layers[name.strip()] = float(weight) if weight else 1.0
-        except ValueError:
-            raise InputError(f"{option}: {part!r} is not NAME=WEIGHT") from None
-    if not layers:
-        raise InputError(f"{option} needs at least one layer")
-    return layers
 
 
 def _weights_hash(settings: StyleSettings) -> str:
@@ -127,18 +100,19 @@ def replay(
     *,
     on_progress: Callable[[Progress], None] | None = None,
     cancel: threading.Event | None = None,
-) -> tuple[StyleResult, list[str]]:
-    """Re-run the recipe embedded in ``image``, writing ``output``.
+) -> tuple[StyleResult | FastResult, list[str]]:
+    """Re-run the recipe embedded in ``image`` (a stylisation, optimised or fast), writing ``output``.
 
     Returns the result and a list of warnings (inputs whose content changed since).
     """
+    from atelier.style.fast.files import OPERATION as FAST_OPERATION
+    from atelier.style.fast.files import replay_fast
+
     recipe = read_recipe(image)
     if recipe is None:
         raise InputError(f"{image}: no Atelier recipe in this file (only PNGs written by Atelier carry one)")
-    if recipe.operation != OPERATION:
+    if recipe.operation not in (OPERATION, FAST_OPERATION):
         raise InputError(f"{image}: replaying '{recipe.operation}' is not supported")
-    known = {f.name for f in fields(StyleSettings)}
-    settings = StyleSettings(**{k: v for k, v in recipe.params["settings"].items() if k in known})
     warnings: list[str] = []
     for role, entry in recipe.inputs.items():
         source = entry["path"]
@@ -146,6 +120,13 @@ def replay(
             raise InputError(f"{image}: the {role} input {source} no longer exists")
         if source_sha256(source) != entry["sha256"]:
             warnings.append(f"{role} input {source} has changed since the recipe was written")
+    if recipe.operation == FAST_OPERATION:
+        result = replay_fast(recipe, output)
+        if result.recipe.weights_sha256 != recipe.weights_sha256:
+            warnings.append("the style model files differ from the ones recorded (the output may differ)")
+        return result, warnings
+    known = {f.name for f in fields(StyleSettings)}
+    settings = StyleSettings(**{k: v for k, v in recipe.params["settings"].items() if k in known})
     styles = [recipe.inputs[k]["path"] for k in sorted(k for k in recipe.inputs if k.startswith("style["))]
     mask = recipe.inputs.get("mask", {}).get("path")
     result = stylize_file(

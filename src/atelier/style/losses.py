@@ -58,8 +58,14 @@ STATISTICS = {"gram": gram_matrix, "covariance": covariance, "mean-std": mean_st
 
 
 def normalised_mse(value: torch.Tensor, target: torch.Tensor, eps: float = 1e-8) -> torch.Tensor:
-    """``||value - target||^2 / ||target||^2``: a relative error, independent of the layer's scale."""
-    return (value - target).pow(2).sum() / (target.pow(2).sum() + eps)
+    """``||value - target||^2 / ||target||^2``: a relative error, independent of the layer's scale.
+
+    A target with batch size 1 is compared with every item of a batch (one style for
+    many training photos); its energy is counted once per item, so the loss is the mean
+    of the items' relative errors rather than growing with the batch size.
+    """
+    energy = target.pow(2).sum() * (value.shape[0] // target.shape[0] if value.dim() and target.dim() else 1)
+    return (value - target).pow(2).sum() / (energy + eps)
 
 
 def content_loss(features: torch.Tensor, target: torch.Tensor) -> torch.Tensor:
