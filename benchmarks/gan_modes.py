@@ -42,6 +42,26 @@ def make_crops(folder: Path, count: int, seed: int = 0) -> None:
         image.crop((x, y, x + side, y + side)).resize((96, 96), Image.LANCZOS).save(folder / f"{i:03d}.jpg", quality=95)
 
 
+def untrained_scores(data: Path) -> dict:
+    """The same scores for a freshly initialised generator (seed 0): the baseline to beat."""
+    from atelier.generate.data import load_dataset
+    from atelier.generate.models import Generator
+    from atelier.generate.sample import _generate, random_vgg_features
+    from atelier.generate.train import effnet_features
+    from atelier.metrics import frechet_between, kernel_distance
+
+    real = load_dataset(data, 32).images
+    real = real[torch.randperm(len(real), generator=torch.Generator().manual_seed(0))[:512]].float() / 255
+    torch.manual_seed(0)
+    fake = _generate(Generator(32).eval(), len(real), 1)
+    fake_e, real_e = effnet_features(fake), effnet_features(real)
+    return {
+        "fid_effnet": round(frechet_between(fake_e, real_e), 4),
+        "kid_effnet": round(kernel_distance(fake_e, real_e, subset_size=100), 4),
+        "fd_random_vgg": round(frechet_between(random_vgg_features(fake), random_vgg_features(real)), 4),
+    }
+
+
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--steps", type=int, default=300)
@@ -56,6 +76,7 @@ def main() -> int:
         data = Path(tmp) / "crops"
         data.mkdir()
         make_crops(data, args.crops)
+        report["untrained_generator"] = untrained_scores(data)
         for mode in ("dcgan", "projected"):
             settings = GanSettings(size=args.size, steps=args.steps, batch=32, discriminator=mode,
                                    sample_every=args.steps, checkpoint_every=args.steps, eval_samples=256)

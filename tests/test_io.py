@@ -185,3 +185,10 @@ def test_sample_sources() -> None:
     assert loaded.rgb.shape[1] == 3 and max(loaded.rgb.shape[-2:]) == 64
     with pytest.raises(ImageError, match="unknown sample"):
         load_source("sample:nothing")
+
+
+def test_outputs_get_ordinary_file_permissions(tmp_path: Path) -> None:
+    target = save_image(torch.zeros(1, 3, 4, 4), tmp_path / "shared.png")
+    current = os.umask(0o022)
+    os.umask(current)
+    assert target.stat().st_mode & 0o777 == 0o666 & ~current

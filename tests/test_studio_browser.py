@@ -103,3 +103,20 @@ def test_a_bad_upload_shows_a_message(server: str, page, tmp_path: Path) -> None
     message = page.inner_text("#message")
     assert "not an image" in message and "Traceback" not in message
     page.screenshot(path=str(_shots(tmp_path) / "studio-error.png"))
+
+
+def test_builtin_fast_style_in_one_click(server: str, page, photo: Path, tmp_path: Path) -> None:
+    page.goto(server)
+    page.wait_for_selector(".builtin img")
+    assert page.locator(".builtin").count() >= 4
+    page.set_input_files("#photo-input", str(photo))
+    page.wait_for_selector("#photo-drop img")
+    page.click(".builtin[data-name='starry-night']")
+    page.wait_for_selector(".style-card img")
+    assert page.is_disabled("#steps")  # a fast style has no steps
+    assert "one pass" in page.inner_text("#fast-note")
+    page.select_option("#size", "384")
+    page.click("#stylize")
+    page.wait_for_selector("#result", timeout=60_000)
+    assert page.eval_on_selector("#result", "img => img.complete && img.naturalWidth") == 384
+    page.screenshot(path=str(_shots(tmp_path) / "studio-fast.png"), full_page=True)
