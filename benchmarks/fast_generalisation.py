@@ -20,7 +20,7 @@ from atelier.io import load_source
 from atelier.style.engine import _Objective
 from atelier.style.fast.model import load_model
 from atelier.style.fast.pack import builtin_styles
-from atelier.style.fast.train import SAMPLE_TRAINING_PHOTOS, TrainStyleSettings
+from atelier.style.fast.train import SAMPLE_TRAINING_PHOTOS, TrainStyleSettings, _skimage_photo
 from atelier.style.presets import get_preset
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -30,8 +30,9 @@ STYLE_FILES = {"starry-night": "starry_night.jpg", "the-scream": "the_scream.jpg
 
 def main() -> int:
     torch.set_num_threads(2)
-    training = [str(SHARED / "content" / "tubingen.jpg")] + [f"sample:{n}" for n in SAMPLE_TRAINING_PHOTOS]
-    held_out = {"portrait (astronaut)": "sample:astronaut", "night (hoovertowernight)": str(SHARED / "content" / "hoovertowernight.jpg")}
+    training = [load_source(SHARED / "content" / "tubingen.jpg", max_side=384).rgb] + [_skimage_photo(n, 384) for n in SAMPLE_TRAINING_PHOTOS]
+    held_out = {"portrait (astronaut)": load_source("sample:astronaut", max_side=384).rgb,
+                "night (hoovertowernight)": load_source(SHARED / "content" / "hoovertowernight.jpg", max_side=384).rgb}
     report = {}
     for style in builtin_styles():
         model = load_model(style.pt_path)
@@ -40,16 +41,15 @@ def main() -> int:
         objective = _Objective(get_preset(settings.backbone), settings.loss_settings(), smoothing=False)
         objective.set_style([load_source(SHARED / "styles" / STYLE_FILES[style.name], max_side=settings.style_size).rgb], [1.0])
 
-        def losses(source: str) -> dict[str, float]:
-            photo = load_source(source, max_side=384).rgb
+        def losses(photo: torch.Tensor) -> dict[str, float]:
             objective.set_content(photo, None)
             with torch.no_grad():
                 return objective.loss(model(photo))[1]
 
         train = [losses(s) for s in training]
         row = {"training photos (mean)": {k: round(sum(t[k] for t in train) / len(train), 4) for k in ("content", "style")}}
-        for label, source in held_out.items():
-            row[label] = {k: round(v, 4) for k, v in losses(source).items() if k in ("content", "style")}
+        for label, photo in held_out.items():
+            row[label] = {k: round(v, 4) for k, v in losses(photo).items() if k in ("content", "style")}
         report[style.name] = row
         print(style.name, json.dumps(row), flush=True)
     (ROOT / "benchmarks" / "results" / "fast_generalisation.json").write_text(json.dumps(report, indent=2) + "\n")

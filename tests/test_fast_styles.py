@@ -215,7 +215,7 @@ def test_the_pack_has_the_four_paintings() -> None:
     names = {s.name for s in builtin_styles()}
     assert {"starry-night", "the-scream", "the-shipwreck", "woman-with-a-hat"} <= names
     for style in builtin_styles():
-        assert style.size_bytes < 5e6, style.name
+        assert style.size_bytes < 6e6, style.name  # fp16 .pt + fp32 .onnx
         assert style.trained_steps > 0
     assert resolve_style("Starry_Night") is not None and resolve_style("The Scream") is not None
     assert resolve_style("no-such-style") is None
@@ -310,3 +310,11 @@ def test_cli_train_style_export_and_use(tmp_path: Path, photos: Path, painting: 
     used = atelier("stylize", "sample:rocket", "-s", tmp_path / "mine.onnx", "--size", "64", "-o", tmp_path / "r.png")
     assert used.returncode == 0, used.stderr
     assert_clean_error(atelier("export-onnx", "nonsense", "-o", tmp_path / "n.onnx"), 2, "not a built-in style")
+
+
+def test_default_training_photos_need_no_files() -> None:
+    from atelier.style.fast.train import SAMPLE_TRAINING_PHOTOS, load_training_photos
+
+    photos, names, skipped = load_training_photos(None, max_side=128)
+    assert names == list(SAMPLE_TRAINING_PHOTOS) and not skipped
+    assert all(p.shape[:2] == (1, 3) and max(p.shape[-2:]) <= 128 for p in photos)

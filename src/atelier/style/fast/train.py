@@ -22,7 +22,7 @@ import torch.nn.functional as F
 
 from atelier.checkpoints import load_checkpoint, save_checkpoint
 from atelier.errors import Cancelled, ImageError, InputError
-from atelier.io import find_images, load_source, save_image
+from atelier.io import find_images, load_source, resize_longest, save_image
 from atelier.style.engine import StyleSettings, _Objective
 from atelier.style.fast.model import TRAIN_FORMAT, FastStyleModel, save_model
 from atelier.style.fast.network import NetworkShape, StyleNet
@@ -150,10 +150,21 @@ class PhotoCrops:
         self.rng.setstate(state)
 
 
+def _skimage_photo(name: str, max_side: int) -> torch.Tensor:
+    """One of scikit-image's bundled pictures as ``(1, 3, H, W)``; grey ones repeated to RGB."""
+    import numpy as np
+    from skimage import data
+
+    array = np.asarray(getattr(data, name)(), dtype=np.float32) / 255.0
+    if array.ndim == 2:
+        array = np.repeat(array[..., None], 3, axis=2)
+    return resize_longest(torch.from_numpy(np.ascontiguousarray(array[..., :3])).permute(2, 0, 1)[None], max_side)
+
+
 def load_training_photos(content_dir: str | Path | None, max_side: int = 1024) -> tuple[list[torch.Tensor], list[str], list[str]]:
     """The training photos (``(1, 3, H, W)`` each), their names, and the unreadable files skipped."""
     if content_dir is None:
-        return [load_source(f"sample:{name}", max_side=max_side).rgb for name in SAMPLE_TRAINING_PHOTOS], list(SAMPLE_TRAINING_PHOTOS), []
+        return [_skimage_photo(name, max_side) for name in SAMPLE_TRAINING_PHOTOS], list(SAMPLE_TRAINING_PHOTOS), []
     root = Path(content_dir)
     if not root.is_dir():
         raise InputError(f"{root}: not a folder of photos")
