@@ -162,26 +162,16 @@ def stylize(
 
       atelier stylize photo.jpg -s painting.jpg --mask sky.png --size 2048 -o big.png
     """
-    from atelier.style.fast.runtime import is_fast_style
+    from atelier.style.fast.runtime import uses_fast_styles
     from atelier.style.options import parse_style_weights
 
     if color_method not in ("luminance", "histogram"):
         raise typer.BadParameter("must be luminance or histogram", param_hint="--color-method")
     weights_list = parse_style_weights(style_weights, len(style))
-    fast = [is_fast_style(s) for s in style]
-    for spec, is_fast in zip(style, fast):
-        if not is_fast and not Path(spec).suffix and not Path(spec).exists():
-            from atelier.errors import InputError
-            from atelier.style.fast.pack import builtin_styles
-
-            names = ", ".join(b.name for b in builtin_styles()) or "none installed"
-            raise InputError(f"--style {spec}: no such file and no built-in style by that name (built-ins: {names})")
-    if any(fast):
+    if uses_fast_styles(style):
         from atelier.errors import InputError
         from atelier.style.fast.files import stylize_fast_file
 
-        if not all(fast):
-            raise InputError("fast styles and painting images cannot be mixed in one call; stylize in two passes")
         if preserve_color and color_method != "luminance":
             raise InputError("fast styles preserve colour by luminance only; drop --color-method")
         start = time.perf_counter()

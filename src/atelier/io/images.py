@@ -171,12 +171,10 @@ def load_image(
     the longest side is at most that many pixels (aspect ratio kept).
     Raises :class:`ImageError` with a one-line message for any bad input.
     """
-    import torch
-
     path = Path(path)
     rgb, alpha = _decode(path, max_megapixels_limit)
-    rgb_t = torch.from_numpy(np.ascontiguousarray(rgb)).permute(2, 0, 1)[None]
-    alpha_t = None if alpha is None else torch.from_numpy(np.ascontiguousarray(alpha))[None, None]
+    rgb_t = array_to_tensor(rgb)
+    alpha_t = None if alpha is None else array_to_tensor(alpha)
     loaded = LoadedImage(rgb_t, alpha_t, path)
     if max_side is not None:
         loaded = LoadedImage(
@@ -185,6 +183,14 @@ def load_image(
             path,
         )
     return loaded
+
+
+def array_to_tensor(array: np.ndarray) -> torch.Tensor:
+    """``(H, W, C)`` (or ``(H, W)``) float array -> ``(1, C, H, W)`` (or ``(1, 1, H, W)``) tensor."""
+    import torch
+
+    tensor = torch.from_numpy(np.ascontiguousarray(array, dtype=np.float32))
+    return tensor[None, None] if array.ndim == 2 else tensor.permute(2, 0, 1)[None].contiguous()
 
 
 def fit_size(width: int, height: int, longest: int) -> tuple[int, int]:
@@ -227,10 +233,7 @@ def tensor_to_pil(rgb: torch.Tensor, alpha: torch.Tensor | None = None) -> Image
 
 def pil_to_tensor(image: Image.Image) -> torch.Tensor:
     """Convert a Pillow image to ``(1, 3, H, W)`` float RGB in ``[0, 1]``."""
-    import torch
-
-    rgb, _ = _to_float_array(image)
-    return torch.from_numpy(np.ascontiguousarray(rgb)).permute(2, 0, 1)[None]
+    return array_to_tensor(_to_float_array(image)[0])
 
 
 def check_output_path(path: str | Path) -> str:

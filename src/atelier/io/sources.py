@@ -9,7 +9,7 @@ from pathlib import Path
 import numpy as np
 
 from atelier.errors import ImageError
-from atelier.io.images import LoadedImage, fit_size, load_image, read_image, resize_array, resize_longest
+from atelier.io.images import LoadedImage, array_to_tensor, fit_size, load_image, read_image, resize_array, resize_longest
 from atelier.recipe import file_sha256
 
 SAMPLE_PREFIX = "sample:"
@@ -27,6 +27,7 @@ def is_sample(spec: str | Path) -> bool:
 
 
 def _sample_array(name: str) -> np.ndarray:
+    """The sample's original pixels (what its hash is taken of)."""
     if name not in SAMPLES:
         raise ImageError(f"unknown sample {name!r}; choose one of: {', '.join('sample:' + s for s in SAMPLES)}")
     from skimage import data
@@ -34,11 +35,27 @@ def _sample_array(name: str) -> np.ndarray:
     return np.asarray(getattr(data, name)())
 
 
+def skimage_picture(name: str) -> np.ndarray:
+    """Any 8-bit picture bundled with scikit-image as RGB float32 ``(H, W, 3)`` in [0, 1]
+    (grey ones repeated to three channels, alpha dropped)."""
+    from skimage import data
+
+    array = np.asarray(getattr(data, name)())
+    rgb = array[..., :3] if array.ndim == 3 else np.repeat(array[..., None], 3, axis=2)
+    return rgb.astype(np.float32) / 255.0
+
+
+def _sample_rgb(spec: str | Path) -> np.ndarray:
+    name = str(spec)[len(SAMPLE_PREFIX):]
+    _sample_array(name)  # checks the name
+    return skimage_picture(name)
+
+
 def read_source(spec: str | Path, *, max_side: int | None = None) -> tuple[np.ndarray, np.ndarray | None]:
     """:func:`atelier.io.read_image` for a path or a ``sample:NAME`` (arrays, no PyTorch)."""
     if not is_sample(spec):
         return read_image(spec, max_side=max_side)
-    rgb = _sample_array(str(spec)[len(SAMPLE_PREFIX):])[..., :3].astype(np.float32) / 255.0
+    rgb = _sample_rgb(spec)
     if max_side is not None and max(rgb.shape[:2]) > max_side:
         rgb = resize_array(rgb, *fit_size(rgb.shape[1], rgb.shape[0], max_side))
     return rgb, None
@@ -46,12 +63,9 @@ def read_source(spec: str | Path, *, max_side: int | None = None) -> tuple[np.nd
 
 def load_source(spec: str | Path, *, max_side: int | None = None) -> LoadedImage:
     """Load a path or a ``sample:NAME`` into a :class:`LoadedImage`."""
-    import torch
-
     if not is_sample(spec):
         return load_image(spec, max_side=max_side)
-    array = _sample_array(str(spec)[len(SAMPLE_PREFIX):])
-    rgb = torch.from_numpy(array[..., :3].astype(np.float32) / 255.0).permute(2, 0, 1)[None].contiguous()
+    rgb = array_to_tensor(_sample_rgb(spec))
     if max_side is not None:
         rgb = resize_longest(rgb, max_side)
     return LoadedImage(rgb, None, None)

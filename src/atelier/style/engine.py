@@ -22,6 +22,7 @@ from atelier.errors import Cancelled, InputError
 from atelier.io import fit_size, resize_to
 from atelier.style import color
 from atelier.style.losses import STATISTICS, content_loss, normalised_mse, smooth_activations, total_variation
+from atelier.style.options import normalised_weights
 from atelier.style.presets import LossNetwork, get_preset
 from atelier.style.tiles import feather as _feather
 from atelier.style.tiles import tile_starts as _tile_starts
@@ -317,12 +318,7 @@ def stylize_steps(
     settings.validate()
     if not styles:
         raise InputError("at least one style image is needed")
-    weights = list(style_weights) if style_weights is not None else [1.0] * len(styles)
-    if len(weights) != len(styles):
-        raise InputError(f"{len(styles)} style image(s) but {len(weights)} style weight(s)")
-    if any(w < 0 for w in weights) or sum(weights) <= 0:
-        raise InputError("style weights must be zero or more and not all zero")
-    weights = [w / sum(weights) for w in weights]
+    weights = normalised_weights(style_weights, len(styles), "style image(s)")
     torch.manual_seed(settings.seed)
 
     net = get_preset(settings.backbone)

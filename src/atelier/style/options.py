@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Sequence
+
 from atelier.errors import InputError
 
 
@@ -32,3 +34,15 @@ def parse_layer_weights(text: str | None, option: str = "--style-layers") -> dic
     if not layers:
         raise InputError(f"{option} needs at least one layer")
     return layers
+
+
+def normalised_weights(weights: Sequence[float] | None, count: int, what: str = "style(s)") -> list[float]:
+    """Blend weights for ``count`` styles, checked and scaled to sum to 1 (None: all equal)."""
+    weights = list(weights) if weights is not None else [1.0] * count
+    if len(weights) != count:
+        raise InputError(f"{count} {what} but {len(weights)} style weight(s)")
+    if any(w < 0 for w in weights) or sum(weights) <= 0:
+        raise InputError("style weights must be zero or more and not all zero")
+    total = sum(weights)
+    return [w / total for w in weights]
+

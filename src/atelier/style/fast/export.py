@@ -13,7 +13,7 @@ from torch import nn
 from atelier.errors import InputError
 from atelier.io.atomic import atomic_write
 from atelier.style.fast.model import FastStyleModel, load_model
-from atelier.style.fast.pack import resolve_style
+from atelier.style.fast.runtime import find_style
 
 OPSET = 17
 
@@ -68,13 +68,10 @@ class _Core(nn.Module):
 
 def load_style_model(style: str | Path) -> FastStyleModel:
     """A built-in by name, or a ``.pt`` file from ``atelier train-style``."""
-    builtin = resolve_style(str(style))
-    if builtin is not None:
-        return load_model(builtin.pt_path)
-    path = Path(style)
-    if path.suffix.lower() != ".pt":
-        raise InputError(f"{style}: not a built-in style (see `atelier styles`) or a .pt model from `atelier train-style`")
-    return load_model(path)
+    ref = find_style(style)
+    if ref.pt is None:
+        raise InputError(f"{style}: already an ONNX file; export from the .pt model it came from")
+    return load_model(ref.pt)
 
 
 def export_onnx(style: str | Path | FastStyleModel, output: str | Path, *, quantize: bool = False) -> Path:

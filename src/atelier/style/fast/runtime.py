@@ -25,7 +25,8 @@ import numpy as np
 from PIL import Image
 
 from atelier.errors import InputError
-from atelier.style.fast.pack import BuiltinStyle, resolve_style
+from atelier.style.fast.pack import BuiltinStyle, builtin_styles, resolve_style
+from atelier.style.options import normalised_weights
 
 ENGINES = ("auto", "onnx", "torch")
 #: Image sides the exported network accepts are multiples of this, and at least twice it
@@ -36,6 +37,8 @@ MULTIPLE = 8
 def padded_side(n: int) -> int:
     """The side a photo side ``n`` is edge-padded to before the network (then cropped back)."""
     return max(2 * MULTIPLE, n + (-n) % MULTIPLE)
+
+
 #: Photos with more pixels than this go to the PyTorch path, which tiles them (bounded memory).
 TILE_MEGAPIXELS = 6.0
 
@@ -68,6 +71,22 @@ def is_fast_style(spec: str | Path) -> bool:
     if resolve_style(str(spec)) is not None:
         return True
     return Path(spec).suffix.lower() in (".pt", ".onnx")
+
+
+def uses_fast_styles(specs: Sequence[str | Path]) -> bool:
+    """True if every ``--style`` is a fast style, False if every one is a painting image.
+
+    Mixing the two, or a bare name that is neither a file nor a built-in (a typo), is an
+    :class:`InputError` that says so.
+    """
+    fast = [is_fast_style(s) for s in specs]
+    for spec, is_fast in zip(specs, fast):
+        if not is_fast and not Path(spec).suffix and not Path(spec).exists():
+            names = ", ".join(b.name for b in builtin_styles()) or "none installed"
+            raise InputError(f"--style {spec}: no such file and no built-in style by that name (built-ins: {names})")
+    if any(fast) and not all(fast):
+        raise InputError("fast styles and painting images cannot be mixed in one call; stylize in two passes")
+    return all(fast)
 
 
 def _threads() -> int:
@@ -135,11 +154,11 @@ def run_style(style: StyleRef, photo: np.ndarray, engine: str = "auto") -> np.nd
 def _run_torch(path: str, batch: np.ndarray) -> np.ndarray:
     import torch
 
-    model = _torch_model(path)
-    device = "cuda" if torch.cuda.is_available() else "cpu"
-    with torch.no_grad():
-        out = model.network.to(device)(torch.from_numpy(batch).to(device)) if device == "cuda" else model(torch.from_numpy(batch))
-    return out.float().cpu().numpy()
+    model, image = _torch_model(path), torch.from_numpy(batch)
+    if not torch.cuda.is_available():
+        return model(image).numpy()  # tiled above TILE_MEGAPIXELS
+    with torch.no_grad():  # a GPU paints the whole photo at once
+        return model.network.to("cuda")(image.to("cuda")).float().cpu().numpy()
 
 
 @lru_cache(maxsize=8)
@@ -175,18 +194,13 @@ def apply_styles(
     if not styles:
         raise InputError("give at least one --style")
     refs = [s if isinstance(s, StyleRef) else find_style(s) for s in styles]
-    weights = list(weights) if weights is not None else [1.0] * len(refs)
-    if len(weights) != len(refs):
-        raise InputError(f"{len(refs)} style(s) but {len(weights)} style weight(s)")
-    if any(w < 0 for w in weights) or sum(weights) <= 0:
-        raise InputError("style weights must be zero or more and not all zero")
+    weights = normalised_weights(weights, len(refs))
     if not 0 <= strength <= 1:
         raise InputError(f"--strength must be between 0 and 1 for fast styles, got {strength}")
-    total = sum(weights)
     result = np.zeros_like(photo, dtype=np.float32)
     for ref, weight in zip(refs, weights):
         if weight > 0:
-            result += (weight / total) * run_style(ref, photo, engine)
+            result += weight * run_style(ref, photo, engine)
     if preserve_color:
         result = preserve_colors(result, photo)
     if strength < 1:

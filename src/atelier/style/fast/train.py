@@ -23,6 +23,8 @@ import torch.nn.functional as F
 from atelier.checkpoints import load_checkpoint, save_checkpoint
 from atelier.errors import Cancelled, ImageError, InputError
 from atelier.io import find_images, load_source, resize_longest, save_image
+from atelier.io.images import array_to_tensor
+from atelier.io.sources import skimage_picture
 from atelier.style.engine import StyleSettings, _Objective
 from atelier.style.fast.model import TRAIN_FORMAT, FastStyleModel, save_model
 from atelier.style.fast.network import NetworkShape, StyleNet
@@ -151,14 +153,8 @@ class PhotoCrops:
 
 
 def _skimage_photo(name: str, max_side: int) -> torch.Tensor:
-    """One of scikit-image's bundled pictures as ``(1, 3, H, W)``; grey ones repeated to RGB."""
-    import numpy as np
-    from skimage import data
-
-    array = np.asarray(getattr(data, name)(), dtype=np.float32) / 255.0
-    if array.ndim == 2:
-        array = np.repeat(array[..., None], 3, axis=2)
-    return resize_longest(torch.from_numpy(np.ascontiguousarray(array[..., :3])).permute(2, 0, 1)[None], max_side)
+    """One of scikit-image's bundled pictures as ``(1, 3, H, W)``, longest side ``max_side``."""
+    return resize_longest(array_to_tensor(skimage_picture(name)), max_side)
 
 
 def load_training_photos(content_dir: str | Path | None, max_side: int = 1024) -> tuple[list[torch.Tensor], list[str], list[str]]:
