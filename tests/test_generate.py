@@ -216,12 +216,20 @@ def test_ctrl_c_saves_a_checkpoint_and_says_so(collection: Path, tmp_path: Path)
         [sys.executable, "-m", "atelier", "gan", "train", str(collection), "--out", str(run), "--steps", "100000",
          "--size", "32", "--batch", "4", "--checkpoint-every", "5", "--sample-every", "1000"],
         stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+        # As in a terminal: a test run started in the background (`cmd &`) inherits an ignored
+        # SIGINT, and Python then never turns Ctrl-C into KeyboardInterrupt.
+        preexec_fn=lambda: signal.signal(signal.SIGINT, signal.SIG_DFL),
     )
-    deadline = time.time() + 120
-    while not (run / "checkpoint.pt").exists() and time.time() < deadline:
-        time.sleep(0.2)
-    process.send_signal(signal.SIGINT)
-    _, stderr = process.communicate(timeout=60)
+    try:
+        deadline = time.time() + 120
+        while not (run / "checkpoint.pt").exists() and time.time() < deadline:
+            time.sleep(0.2)
+        process.send_signal(signal.SIGINT)
+        _, stderr = process.communicate(timeout=60)
+    finally:
+        if process.poll() is None:  # never leave a 100000-step run behind
+            process.kill()
+            process.wait()
     assert process.returncode == 130, stderr
     assert "checkpoint saved" in stderr and "--resume" in stderr and "Traceback" not in stderr
     assert load_generator(run)[1]["step"] >= 5
