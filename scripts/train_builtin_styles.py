@@ -74,7 +74,7 @@ def main() -> int:
         minutes = (time.perf_counter() - start) / 60
         model.style_source = file
         save_model(model, BUILTIN_DIR / f"{name}.pt")
-        export_onnx(load_model(BUILTIN_DIR / f"{name}.pt"), BUILTIN_DIR / f"{name}.onnx")
+        export_onnx(load_model(BUILTIN_DIR / f"{name}.pt"), BUILTIN_DIR / f"{name}.onnx", force=True)
         index[name] = {
             "name": name, "title": title, "artist": artist, "date": date, "trained_steps": model.trained_steps,
             "training": (

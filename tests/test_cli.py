@@ -97,7 +97,15 @@ def test_replay_warns_when_an_input_changed(tmp_path: Path, photo: Path, paintin
         (["stylize", "{photo}", "-s", "{painting}", "-o", "{out}", "--style-weights", "1,2"], 2, "--style-weights has 2 value(s)"),
         (["stylize", "{photo}", "-s", "{painting}", "-o", "{out}", "--style-weights", "a"], 2, "must be numbers"),
         (["stylize", "{photo}", "-s", "{painting}", "-o", "{out}", "--backbone", "resnet"], 2, "unknown backbone"),
-        (["stylize", "{photo}", "-s", "{painting}", "-o", "{out}", "--size", "2"], 2, "--size must be at least 16"),
+        (["stylize", "{photo}", "-s", "{painting}", "-o", "{out}", "--size", "2"], 2, "--size must be between 16 and 8192"),
+        (["stylize", "{photo}", "-s", "{painting}", "-o", "{out}", "--size", "0"], 2, "--size must be between 16 and 8192"),
+        (["stylize", "{photo}", "-s", "{painting}", "-o", "{out}", "--size", "100000"], 2, "--size must be between 16 and 8192"),
+        (["stylize", "{photo}", "-s", "starry-night", "-o", "{out}", "--size", "100000"], 2, "--size must be between 16 and 8192"),
+        (["stylize", "{photo}", "-s", "{painting}", "-o", "{out}", "--strength", "nan"], 2, "--strength must be a finite number"),
+        (["stylize", "{photo}", "-s", "starry-night", "-o", "{out}", "--strength", "nan"], 2, "--strength must be"),
+        (["stylize", "{photo}", "-s", "{painting}", "-o", "{out}", "--style-scale", "inf"], 2, "--style-scale must be a finite number"),
+        (["stylize", "{photo}", "-s", "{painting}", "-s", "{painting}", "-o", "{out}", "--style-weights", "nan,1"], 2, "--style-weights must be a finite number"),
+        (["gan", "sample", "{tmp}", "-n", "100000", "-o", "{out}"], 2, "-n must be between 1 and 1024"),
         (["stylize", "{photo}", "-s", "{painting}", "-o", "nowhere/out.png"], 2, "does not exist"),
         (["stylize", "{photo}", "-s", "{painting}", "-o", "out.gifx"], 2, "use .png, .jpg or .webp"),
         (["stylize", "{photo}", "-o", "{out}"], 2, "--style"),
@@ -108,7 +116,7 @@ def test_replay_warns_when_an_input_changed(tmp_path: Path, photo: Path, paintin
 def test_user_mistakes_get_one_clear_line(tmp_path: Path, photo: Path, painting: Path, args, code, text) -> None:
     notimage = tmp_path / "notes.png"
     notimage.write_text("text")
-    values = {"photo": photo, "painting": painting, "out": tmp_path / "o.png", "notimage": notimage}
+    values = {"photo": photo, "painting": painting, "out": tmp_path / "o.png", "notimage": notimage, "tmp": tmp_path}
     result = atelier(*[a.format(**values) for a in args], cwd=tmp_path)
     assert_clean_error(result, code, text)
     assert not (tmp_path / "o.png").exists()  # nothing half-written
@@ -145,3 +153,77 @@ def test_backbones_list_layer_names_and_layer_options_are_checked(tmp_path: Path
     assert_clean_error(result, 2, "is not NAME=WEIGHT")
     result = atelier("stylize", photo, "-s", painting, "-o", tmp_path / "o.png", "--content-layers", "relu1_1", *FAST)
     assert_clean_error(result, 2, "no layer relu1_1")
+
+
+def test_an_input_is_never_overwritten(tmp_path: Path, photo: Path, painting: Path) -> None:
+    original = photo.read_bytes()
+    for style in (str(painting), "starry-night"):
+        result = atelier("stylize", photo, "-s", style, "-o", photo, *FAST)
+        assert_clean_error(result, 2, "one of the inputs")
+        assert photo.read_bytes() == original
+    # the same file by another name
+    alias = tmp_path / "sub" / ".." / photo.name
+    (tmp_path / "sub").mkdir()
+    assert_clean_error(atelier("stylize", photo, "-s", painting, "-o", alias, *FAST), 2, "one of the inputs")
+    assert_clean_error(atelier("stylize", photo, "-s", painting, "--mask", painting, "-o", painting, *FAST), 2, "one of the inputs")
+    assert photo.read_bytes() == original
+
+
+def test_models_are_only_replaced_with_force(tmp_path: Path, painting: Path) -> None:
+    model = tmp_path / "mine.pt"
+    model.write_bytes(b"hours of training")
+    assert_clean_error(atelier("train-style", "--style", painting, "-o", model, "--steps", "1"), 2, "--force")
+    assert_clean_error(atelier("classify", "train", tmp_path, "-o", model), 2, "--force")
+    onnx = tmp_path / "s.onnx"
+    onnx.write_bytes(b"an earlier export")
+    assert_clean_error(atelier("export-onnx", "starry-night", "-o", onnx), 2, "--force")
+    assert model.read_bytes() == b"hours of training" and onnx.read_bytes() == b"an earlier export"
+    forced = atelier("export-onnx", "starry-night", "-o", onnx, "--force")
+    assert forced.returncode == 0, forced.stderr
+    assert onnx.read_bytes() != b"an earlier export"
+
+
+def _png_with_recipe(path: Path, text: str) -> Path:
+    from PIL import PngImagePlugin
+
+    info = PngImagePlugin.PngInfo()
+    info.add_itxt("atelier:recipe", text)
+    Image.new("RGB", (8, 8)).save(path, pnginfo=info)
+    return path
+
+
+@pytest.mark.parametrize("text", ['{"operation": 5}', "not json", "[1, 2]", '{"operation": "stylize", "params": {}}',
+                                  '{"operation": "stylize", "params": {"settings": {"size": "big"}}, "inputs": {"content": {"path": "sample:coffee", "sha256": "x"}}}',
+                                  '{"operation": "stylize", "inputs": {"content": 3}}'])
+def test_a_malformed_recipe_is_one_line(tmp_path: Path, text: str) -> None:
+    image = _png_with_recipe(tmp_path / "odd.png", text)
+    for command in (["info", image], ["info", image, "--json"], ["replay", image, "-o", tmp_path / "again.png"]):
+        result = atelier(*command)
+        assert "Traceback" not in result.stderr + result.stdout, (command, result.stderr)
+        if result.returncode != 0:
+            assert result.returncode == 2 and result.stderr.count("\n") <= 2, result.stderr
+    assert not (tmp_path / "again.png").exists()
+
+
+def test_a_full_disk_is_one_line_and_leaves_nothing(tmp_path: Path, photo: Path, monkeypatch) -> None:
+    """OSError during the write (disk full, here injected) through the real command function."""
+    import errno
+
+    from typer.testing import CliRunner
+
+    import atelier.io.atomic as atomic
+    from atelier.cli import app
+
+    real_mkstemp = atomic.tempfile.mkstemp
+
+    def full_disk(*args, **kwargs):
+        handle, name = real_mkstemp(*args, **kwargs)
+        os.close(handle)
+        Path(name).unlink()
+        raise OSError(errno.ENOSPC, "No space left on device", name)
+
+    monkeypatch.setattr(atomic.tempfile, "mkstemp", full_disk)
+    result = CliRunner().invoke(app, ["stylize", str(photo), "-s", "starry-night", "-o", str(tmp_path / "o.png")])
+    assert result.exit_code == 1
+    assert "No space left on device" in result.output and "Traceback" not in result.output
+    assert list(tmp_path.iterdir()) == [photo]

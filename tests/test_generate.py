@@ -116,7 +116,13 @@ def test_checkpoint_resume_round_trip(collection: Path, tmp_path: Path) -> None:
     train_gan(collection, run, GanSettings(**TINY, steps=4))
     first, meta = load_generator(run)
     assert meta["step"] == 4
+    # A run killed after logging steps 5-6 but before checkpointing them, with a save cut short:
+    with open(run / "log.csv", "a") as log:
+        log.write("5,0.1,0.2,\n6,0.1,0.2,\n")
+    stale = run / ".checkpoint.pt.x1y2z3.part"
+    stale.write_bytes(b"\0" * 100)
     resumed = train_gan(collection, run, GanSettings(steps=6), resume=True)
+    assert not stale.exists()
     _, meta2 = load_generator(run)
     assert meta2["step"] == 6 and meta2["settings"]["width"] == 16  # the run's own settings were kept
     rows = list(csv.DictReader(open(resumed.log)))
@@ -182,7 +188,7 @@ def test_projected_mode_trains_and_resumes(collection: Path, tmp_path: Path) -> 
     assert meta["step"] == 3 and meta["settings"]["discriminator"] == "projected"
     rows = list(csv.DictReader(open(resumed.log)))
     assert [int(r["step"]) for r in rows] == [1, 2, 3]
-    with pytest.raises(InputError, match="unknown discriminator"):
+    with pytest.raises(InputError, match="--discriminator must be one of dcgan, projected"):
         train_gan(collection, tmp_path / "bad", GanSettings(**TINY, steps=1, discriminator="stylegan"))
 
 

@@ -13,7 +13,6 @@ from PIL import Image
 
 from atelier.errors import ImageError
 from atelier.io import load_image, load_source, read_recipe, save_image
-from atelier.io import images as images_module
 from atelier.recipe import Recipe
 
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import io
 import json
 import time
@@ -15,9 +16,20 @@ from atelier.io import read_recipe
 from atelier.studio import create_app
 
 
+BASE = "http://127.0.0.1:8765"
+
+
+@contextlib.contextmanager
+def studio(app):
+    """A test client that opens the page first, as a browser would (which hands it the token)."""
+    with TestClient(app, base_url=BASE) as test_client:
+        assert test_client.get("/").status_code == 200
+        yield test_client
+
+
 @pytest.fixture
 def client(tmp_path: Path):
-    with TestClient(create_app(tmp_path / "studio")) as test_client:
+    with studio(create_app(tmp_path / "studio")) as test_client:
         yield test_client
 
 
@@ -58,9 +70,9 @@ def test_upload_checks(tmp_path: Path, client: TestClient, photo: Path) -> None:
 
 
 def test_size_and_megapixel_limits(tmp_path: Path, photo: Path) -> None:
-    with TestClient(create_app(tmp_path / "s", max_upload_mb=0.001)) as small:
+    with studio(create_app(tmp_path / "s", max_upload_mb=0.001)) as small:
         assert _upload(small, photo).status_code == 413
-    with TestClient(create_app(tmp_path / "m", max_megapixels=0.001)) as strict:
+    with studio(create_app(tmp_path / "m", max_megapixels=0.001)) as strict:
         response = _upload(strict, photo)
         assert response.status_code == 400 and "megapixels" in response.json()["detail"]
 
@@ -92,7 +104,7 @@ def test_stylize_streams_progress_and_keeps_history(tmp_path: Path, client: Test
     assert read_recipe(saved).params["settings"]["seed"] == 3
     assert client.get("/api/history").json()[0]["id"] == job_id
     # the gallery survives a restart: a new app on the same folder still lists the result
-    with TestClient(create_app(tmp_path / "studio")) as restarted:
+    with studio(create_app(tmp_path / "studio")) as restarted:
         history = restarted.get("/api/history").json()
         assert [item["id"] for item in history] == [job_id]
         assert history[0]["params"]["content"] == content  # what "use these settings again" needs
@@ -112,7 +124,7 @@ def test_bad_requests_get_messages(client: TestClient, photo: Path) -> None:
 
 
 def test_queue_is_bounded_and_jobs_cancel(tmp_path: Path, photo: Path, painting: Path) -> None:
-    with TestClient(create_app(tmp_path / "q", max_running=1)) as client:
+    with studio(create_app(tmp_path / "q", max_running=1)) as client:
         content = _upload(client, photo).json()["id"]
         style = _upload(client, painting).json()["id"]
         body = {"content": content, "styles": [{"id": style}], "size": 64, "steps": 400}

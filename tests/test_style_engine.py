@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import math
 import threading
 from pathlib import Path
 
@@ -163,3 +164,14 @@ def test_smoothing_option_runs(images) -> None:
     content, style = images
     events = [e for e in stylize_steps(content, [style], settings=StyleSettings(**FAST, smoothing=True)) if e.losses]
     assert events[-1].losses["total"] < events[0].losses["total"]
+
+
+def test_divergence_is_undone_and_the_result_never_worse(images) -> None:
+    """A step length of 1e6 makes L-BFGS diverge on any CPU (the smoothing path did so on
+    some CPUs only): the engine must undo the bad steps, recover and still improve."""
+    content, style = images
+    settings = StyleSettings(**{**FAST, "steps": 16}, learning_rate=1e6, pyramid_levels=1)
+    totals = [e.losses["total"] for e in stylize_steps(content, [style], settings=settings) if e.losses]
+    assert all(math.isfinite(t) for t in totals)
+    assert totals == sorted(totals, reverse=True), "the yielded image must be the best so far"
+    assert totals[-1] < 0.9 * totals[0]

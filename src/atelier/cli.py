@@ -10,7 +10,6 @@ from __future__ import annotations
 import functools
 import json
 import os
-import sys
 import time
 from pathlib import Path
 from typing import Callable, List, Optional
@@ -78,6 +77,14 @@ def handles_errors(command: Callable) -> Callable:
         except KeyboardInterrupt:
             err.print("[yellow]interrupted[/]: nothing was written")
             raise typer.Exit(130) from None
+        except OSError as error:
+            # Disk full, a folder that cannot be written, a file that vanished: the system's
+            # own words, on one line. Writes are atomic, so nothing half-written is left.
+            if _state["debug"]:
+                raise
+            where = f"{error.filename}: " if error.filename else ""
+            err.print(f"[bold red]error:[/] {where}{error.strerror or error}", highlight=False, soft_wrap=True)
+            raise typer.Exit(1) from None
 
     return wrapper
 
@@ -187,7 +194,7 @@ def stylize(
     from atelier.style import StyleSettings, parse_layer_weights, stylize_file
 
     settings = StyleSettings(
-        size=size or 512, steps=steps, strength=strength, style_scale=style_scale,
+        size=512 if size is None else size, steps=steps, strength=strength, style_scale=style_scale,
         preserve_color=color_method if preserve_color else None, seed=seed, backbone=backbone,
         weights=weights, init=init, optimizer=optimizer, statistic=statistic, tv_weight=tv_weight,
         tile_size=tile_size, smoothing=smoothing,
@@ -230,9 +237,10 @@ def info(
     table.add_row("seed", str(recipe.seed))
     for role, entry in recipe.inputs.items():
         table.add_row(role, f"{entry['path']}  sha256 {entry['sha256'][:16]}…")
-    for key, value in recipe.params.get("settings", recipe.params).items():
-        table.add_row(key, str(value))
-    if "settings" in recipe.params and recipe.params.get("style_weights"):
+    settings = recipe.params.get("settings")
+    for key, value in (settings if isinstance(settings, dict) else recipe.params).items():
+        table.add_row(str(key), str(value))
+    if isinstance(settings, dict) and recipe.params.get("style_weights"):
         table.add_row("style_weights", str(recipe.params["style_weights"]))
     out.print(table)
 
@@ -305,6 +313,7 @@ def train_style_cmd(
     checkpoint_every: int = typer.Option(100, "--checkpoint-every", min=1, help="Save the model and the training state every N steps."),
     seed: int = typer.Option(0, "--seed"),
     resume: bool = typer.Option(False, "--resume", help="Continue the run saved beside --output (step count, optimiser, random state)."),
+    force: bool = typer.Option(False, "--force", help="Replace an existing model (and its training state) at --output."),
 ) -> None:
     """Train a fast style network on one painting (Johnson et al. 2016, instance norm).
 
@@ -343,7 +352,7 @@ def train_style_cmd(
         bar.update(task, completed=event.step, total=event.total, info=info)
 
     with bar:
-        model = train_style(style, output, settings, content_dir=content_dir, name=name, resume=resume, on_progress=on_progress)
+        model = train_style(style, output, settings, content_dir=content_dir, name=name, resume=resume, force=force, on_progress=on_progress)
     for skipped in model.skipped:
         err.print(f"[yellow]skipped:[/] {skipped}")
     err.print(f"wrote [bold]{output}[/] ({model.trained_steps} steps). Try it:  atelier stylize photo.jpg --style {output} -o out.png")
@@ -355,6 +364,7 @@ def export_onnx_cmd(
     style: str = typer.Argument(..., help="A built-in style name (`atelier styles`) or a .pt model."),
     output: Path = typer.Option(..., "--output", "-o", help="ONNX file to write."),
     quantize: bool = typer.Option(False, "--int8", help="Int8 dynamic quantisation of the weights (smaller file; see docs for its quality cost)."),
+    force: bool = typer.Option(False, "--force", help="Replace an existing file at --output."),
 ) -> None:
     """Export a fast style to ONNX, with dynamic height and width (multiples of 8; pad others).
 
@@ -366,7 +376,7 @@ def export_onnx_cmd(
     from atelier.style.fast.export import export_onnx
 
     with err.status("exporting…"):
-        path = export_onnx(style, output, quantize=quantize)
+        path = export_onnx(style, output, quantize=quantize, force=force)
     err.print(f"wrote [bold]{path}[/] ({path.stat().st_size / 1e6:.1f} MB)")
 
 
@@ -433,6 +443,7 @@ def classify_train(
     seed: int = typer.Option(0, "--seed", help="Random seed for the split and augmentations."),
     no_balance: bool = typer.Option(False, "--no-balance", help="Do not weight classes by inverse frequency."),
     as_json: bool = typer.Option(False, "--json", help="Print the result as JSON."),
+    force: bool = typer.Option(False, "--force", help="Replace an existing model at --output."),
 ) -> None:
     """Train a classifier by transfer learning from the ImageNet EfficientNet-Lite0.
 
@@ -452,7 +463,7 @@ def classify_train(
         bar.update(tasks[event.phase], completed=event.step, total=event.total, info=_metrics_text(event.metrics))
 
     with bar:
-        result = train_classifier(data, output, settings, on_progress=on_progress)
+        result = train_classifier(data, output, settings, force=force, on_progress=on_progress)
     for message in result.skipped:
         err.print(f"[yellow]skipped:[/] {message}")
     summary = {
@@ -524,14 +535,20 @@ def classify_predict(
 @handles_errors
 def studio(
     host: str = typer.Option("127.0.0.1", "--host", help="Address to listen on (loopback by default: only this computer)."),
-    port: int = typer.Option(8765, "--port", help="Port to listen on."),
+    port: int = typer.Option(8765, "--port", min=1, max=65535, help="Port to listen on."),
     no_browser: bool = typer.Option(False, "--no-browser", help="Do not open a browser tab (servers, tests)."),
     data_dir: Optional[Path] = typer.Option(None, "--data-dir", help="Where uploads and the gallery live (default ~/.local/share/atelier/studio)."),
-    max_jobs: int = typer.Option(1, "--max-jobs", min=1, help="Stylisations running at once; others wait in a queue."),
+    max_jobs: int = typer.Option(1, "--max-jobs", min=1, max=16, help="Stylisations running at once; others wait in a queue."),
+    max_queued: int = typer.Option(8, "--max-queued", min=1, max=1000, help="Jobs that may wait at once; more are refused (HTTP 429) until one finishes."),
+    allow_host: List[str] = typer.Option([], "--allow-host", help="Another host name the studio answers to (e.g. a name on your network); repeat for several."),
 ) -> None:
     """Start the local web studio: upload a photo and paintings, watch the picture evolve.
 
     Example:  atelier studio            (opens http://127.0.0.1:8765 in your browser)
+
+    On 127.0.0.1 (the default) only this computer can reach it. With --host 0.0.0.0 other
+    machines can too: the URL printed then carries the studio's token, which the page
+    needs; share it only with people you trust (see docs/security.md).
 
     The HTTP API is documented at /docs and /openapi.json.
     """
@@ -541,10 +558,17 @@ def studio(
     import uvicorn
 
     from atelier.studio import create_app
+    from atelier.studio.security import is_loopback
 
-    url = f"http://{host}:{port}/"
-    application = create_app(data_dir, max_running=max_jobs)
+    application = create_app(data_dir, max_running=max_jobs, max_queued=max_queued, host=host, allow_hosts=tuple(allow_host))
+    guard = application.state.guard
+    shown = "localhost" if host in ("0.0.0.0", "::") else host
+    url = f"http://{'[' + shown + ']' if ':' in shown else shown}:{port}/"
+    if not is_loopback(host):
+        url += f"?token={guard.token}"
     err.print(f"Atelier studio on [bold]{url}[/]  (Ctrl-C to stop)")
+    if is_loopback(host):
+        err.print(f"API token for scripts (header X-Atelier-Token): {guard.token}", highlight=False)
     if not no_browser:
         threading.Timer(1.0, webbrowser.open, args=(url,)).start()
     try:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import hashlib
 import json
-from dataclasses import asdict, dataclass, field
+from dataclasses import asdict, dataclass, field, fields
 from datetime import datetime, timezone
 from pathlib import Path
 from typing import Any
@@ -53,11 +53,31 @@ class Recipe:
 
     @classmethod
     def from_json(cls, text: str) -> "Recipe":
+        """Parse and check a recipe; anything malformed is one :class:`InputError` line."""
         try:
             data = json.loads(text)
-            return cls(**data)
-        except (ValueError, TypeError) as error:
-            raise InputError(f"the embedded recipe is not valid: {error}") from None
+        except ValueError as error:
+            raise InputError(f"the embedded recipe is not valid JSON ({error})") from None
+        if not isinstance(data, dict):
+            raise InputError("the embedded recipe is not valid: not a JSON object")
+        known = {f.name for f in fields(cls)}
+        unknown = sorted(set(data) - known)
+        if unknown:
+            raise InputError(f"the embedded recipe is not valid: unknown field(s) {', '.join(unknown)}")
+        problems = [name for name, ok in (
+            ("operation", isinstance(data.get("operation"), str)),
+            ("params", isinstance(data.get("params", {}), dict)),
+            ("inputs", isinstance(data.get("inputs", {}), dict) and all(
+                isinstance(v, dict) and isinstance(v.get("path"), str) and isinstance(v.get("sha256"), str)
+                for v in data.get("inputs", {}).values())),
+            ("seed", data.get("seed") is None or (isinstance(data["seed"], int) and not isinstance(data["seed"], bool))),
+        ) if not ok]
+        for name in ("backbone", "weights_sha256", "atelier_version", "created"):
+            if data.get(name) is not None and not isinstance(data[name], str):
+                problems.append(name)
+        if problems:
+            raise InputError(f"the embedded recipe is not valid: bad {', '.join(problems)}")
+        return cls(**data)
 
     def add_input(self, role: str, source: str | Path) -> None:
         """Record an input (a path or ``sample:NAME``) with its content hash."""

@@ -11,7 +11,7 @@ import torch.nn.functional as F
 from torch import nn
 
 from atelier.backbones.efficientnet_lite import LITE_MEAN, LITE_STD, EfficientNetLite0, load_classifier
-from atelier.checkpoints import load_checkpoint, save_checkpoint
+from atelier.checkpoints import load_checkpoint, model_file_errors, save_checkpoint
 from atelier.errors import InputError
 
 FORMAT = "atelier-classifier"
@@ -97,10 +97,11 @@ class ArtClassifier(nn.Module):
     @classmethod
     def load(cls, path: str | Path) -> tuple["ArtClassifier", dict]:
         data = load_checkpoint(path, FORMAT)
-        model = cls(data["classes"], data["finetune_blocks"], data["image_size"])
-        model.head.load_state_dict(data["head"])
-        model.feature_mean.copy_(data["standardisation"]["mean"])
-        model.feature_std.copy_(data["standardisation"]["std"])
-        if data["trunk"]:
-            model.net.load_state_dict(data["trunk"], strict=False)
+        with model_file_errors(path, "classifier"):
+            model = cls(list(data["classes"]), int(data["finetune_blocks"]), int(data["image_size"]))
+            model.head.load_state_dict(data["head"])
+            model.feature_mean.copy_(data["standardisation"]["mean"])
+            model.feature_std.copy_(data["standardisation"]["std"])
+            if data["trunk"]:
+                model.net.load_state_dict(data["trunk"], strict=False)
         return model.eval(), data

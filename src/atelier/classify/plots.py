@@ -4,7 +4,6 @@ from __future__ import annotations
 
 from pathlib import Path
 
-import torch
 from PIL import Image, ImageDraw
 
 from atelier.io import pil_to_tensor, save_image

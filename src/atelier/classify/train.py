@@ -18,11 +18,13 @@ from typing import Callable, Sequence
 import torch
 import torch.nn.functional as F
 
+from atelier import checks
 from atelier.classify.data import Dataset, LabelledImage, augmented_view, center_view, scan_folder, split
 from atelier.classify.model import ArtClassifier
-from atelier.errors import Cancelled, InputError
+from atelier.errors import Cancelled
 from atelier.io import check_output_path, load_image
 from atelier.io.atomic import atomic_write
+from atelier.io.paths import check_new_file
 from atelier.metrics import ClassificationReport, classification_report, confusion_matrix
 from atelier.recipe import file_sha256
 
@@ -47,6 +49,19 @@ class TrainSettings:
     seed: int = 0
     balance: bool = True
     """Weight the loss by inverse class frequency (class-imbalance handling)."""
+
+    def validate(self) -> None:
+        checks.in_range("epochs", self.epochs, 1, 100_000)
+        checks.in_range("finetune_blocks", self.finetune_blocks, 0, 16)
+        checks.in_range("finetune_epochs", self.finetune_epochs, 1, 10_000)
+        checks.in_range("val_split", self.val_split, 0, 0.9)
+        checks.in_range("views", self.views, 0, 64)
+        checks.in_range("batch_size", self.batch_size, 1, 4096)
+        checks.in_range("learning_rate", self.learning_rate, 1e-8, 10)
+        checks.in_range("weight_decay", self.weight_decay, 0, 10)
+        checks.in_range("patience", self.patience, 1, 100_000)
+        checks.in_range("image_size", self.image_size, 32, 1024, " pixels")
+        checks.seed(self.seed)
 
 
 @dataclass
@@ -148,6 +163,7 @@ def train_classifier(
     output: str | Path,
     settings: TrainSettings | None = None,
     *,
+    force: bool = False,
     on_progress: Callable[[TrainEvent], None] | None = None,
     cancel: threading.Event | None = None,
 ) -> TrainResult:
@@ -157,11 +173,8 @@ def train_classifier(
     the best so far is saved before the exception propagates.
     """
     settings = settings or TrainSettings()
-    if settings.epochs < 1 or settings.views < 0 or settings.batch_size < 1:
-        raise InputError("--epochs and --batch-size must be at least 1 and --views at least 0")
-    output = Path(output)
-    if not output.parent.is_dir():
-        raise InputError(f"{output}: the folder {output.parent} does not exist")
+    settings.validate()
+    output = check_new_file(output, force=force)
     dataset = scan_folder(data_dir)
     train_items, val_items = split(dataset, settings.val_split, settings.seed)
     torch.manual_seed(settings.seed)
@@ -258,8 +271,7 @@ def _finetune(model, train_items, val_items, settings, weights, on_progress, can
 
 def predict(model_path: str | Path, images: Sequence[str | Path], top_k: int = 3) -> list[dict]:
     """Top-k classes with probabilities for each image: ``[{"image", "predictions": [{"class", "probability"}]}]``."""
-    if top_k < 1:
-        raise InputError(f"--top-k must be at least 1, got {top_k}")
+    checks.in_range("top_k", top_k, 1, 1000)
     model, _ = ArtClassifier.load(model_path)
     results = []
     for path in images:

@@ -12,16 +12,20 @@ from atelier.errors import InputError
 from atelier.generate.data import load_dataset
 from atelier.generate.models import Generator, truncated_noise
 from atelier.generate.train import Run, _to_unit, effnet_features, image_grid, load_generator
+from atelier import checks
 from atelier.io import check_output_path, save_image, tensor_to_pil
 from atelier.recipe import Recipe
+
+#: Images in one grid (32 x 32 at most: a 4,000-pixel-wide picture at 128 px).
+MAX_SAMPLES = 1024
 
 
 def sample(run_dir: str | Path, n: int = 64, seed: int = 0, truncation: float | None = None) -> torch.Tensor:
     """``n`` images in [0, 1] from the run's EMA generator."""
-    if n < 1:
-        raise InputError(f"-n must be at least 1, got {n}")
-    if truncation is not None and truncation <= 0:
-        raise InputError(f"--truncation must be positive, got {truncation}")
+    checks.in_range("-n", n, 1, MAX_SAMPLES)
+    checks.seed(seed)
+    if truncation is not None:
+        checks.in_range("truncation", truncation, 0.01, 10)
     return _generate(load_generator(run_dir)[0], n, seed, truncation)
 
 
@@ -50,6 +54,9 @@ def _slerp(a: torch.Tensor, b: torch.Tensor, t: float) -> torch.Tensor:
 
 def interpolate(run_dir: str | Path, output: str | Path, keyframes: int = 4, frames_between: int = 16, seed: int = 0, scale: int = 4) -> Path:
     """A looping latent walk through ``keyframes`` random points, as GIF (or MP4 with PyAV)."""
+    checks.in_range("keyframes", keyframes, 2, 64)
+    checks.in_range("frames", frames_between, 2, 240)
+    checks.seed(seed)
     output = Path(output)
     suffix = output.suffix.lower()
     if suffix not in (".gif", ".mp4"):
@@ -99,6 +106,8 @@ def evaluate(run_dir: str | Path, data_path: str | Path, n: int = 512, seed: int
     features, so ``fd_random_vgg`` (features no discriminator sees) is the fairer referee
     between the two modes.
     """
+    checks.in_range("-n", n, 2, 50_000)
+    checks.seed(seed)
     inception = None
     if inception_weights is not None:
         from atelier.metrics.inception import load_inception

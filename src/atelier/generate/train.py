@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import csv
 import functools
+import io
 import threading
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
@@ -15,14 +16,18 @@ import numpy as np
 import torch
 import torch.nn.functional as F
 
-from atelier.checkpoints import load_checkpoint, save_checkpoint
+from atelier import checks
+from atelier.checkpoints import load_checkpoint, model_file_errors, save_checkpoint
 from atelier.errors import Cancelled, InputError
 from atelier.generate.augment import diff_augment
 from atelier.generate.data import load_dataset
 from atelier.generate.models import EMA, Discriminator, Generator, truncated_noise
 from atelier.io import save_image
+from atelier.io.atomic import atomic_write_text, remove_stale_parts
 
 FORMAT = "atelier-gan"
+SIZES = (32, 64, 128)
+DISCRIMINATORS = ("dcgan", "projected")
 
 
 @dataclass
@@ -52,8 +57,24 @@ class GanSettings:
     eval_samples: int = 256
     seed: int = 0
 
+    def validate(self) -> None:
+        checks.one_of("size", self.size, SIZES)
+        checks.in_range("steps", self.steps, 1, 10_000_000)
+        checks.in_range("batch", self.batch, 2, 1024)
+        checks.in_range("z_dim", self.z_dim, 8, 1024)
+        checks.in_range("width", self.width, 8, 1024)
+        checks.in_range("lr", self.lr, 1e-8, 1)
+        if self.lr_d is not None:
+            checks.in_range("lr_d", self.lr_d, 1e-8, 1)
+        checks.in_range("ema_decay", self.ema_decay, 0, 0.999999)
+        for name in ("sample_every", "checkpoint_every"):
+            checks.in_range(name, getattr(self, name), 1, 10_000_000)
+        checks.in_range("eval_every", self.eval_every, 0, 10_000_000)
+        checks.in_range("eval_samples", self.eval_samples, 2, 50_000)
+        checks.seed(self.seed)
+        checks.one_of("discriminator", self.discriminator, DISCRIMINATORS)
 
-DISCRIMINATORS = ("dcgan", "projected")
+
 
 
 def build_discriminator(settings: GanSettings) -> torch.nn.Module:
@@ -85,6 +106,23 @@ def image_grid(images: torch.Tensor, columns: int | None = None) -> torch.Tensor
         r, col = divmod(i, columns)
         grid[:, 2 + r * (s + 2) : 2 + r * (s + 2) + s, 2 + col * (s + 2) : 2 + col * (s + 2) + s] = image
     return grid[None]
+
+
+def truncate_log(log: Path, step: int) -> None:
+    """Keep the header and the rows up to ``step`` of a CSV log whose first column is the step.
+
+    A run killed between two checkpoints logged steps that its resume will train again;
+    without this, those rows would appear twice.
+    """
+    if not log.is_file():
+        return
+    with open(log, newline="") as handle:
+        rows = list(csv.reader(handle))
+    kept = rows[:1] + [row for row in rows[1:] if row and row[0].isdigit() and int(row[0]) <= step]
+    if len(kept) != len(rows):
+        buffer = io.StringIO()
+        csv.writer(buffer).writerows(kept)
+        atomic_write_text(log, buffer.getvalue())
 
 
 class Run:
@@ -127,9 +165,10 @@ def load_generator(run_dir: str | Path) -> tuple[Generator, dict]:
     if not run.checkpoint.is_file():
         raise InputError(f"{run_dir}: no checkpoint.pt here; train with `atelier gan train DATA --out {run_dir}`")
     data = load_checkpoint(run.checkpoint, FORMAT)
-    settings = GanSettings(**{**data["settings"], "betas": tuple(data["settings"]["betas"])})
-    generator = Generator(settings.size, settings.z_dim, settings.width)
-    generator.load_state_dict(data["generator_ema"])
+    with model_file_errors(run.checkpoint, "GAN"):
+        settings = GanSettings(**{**data["settings"], "betas": tuple(data["settings"]["betas"])})
+        generator = Generator(settings.size, settings.z_dim, settings.width)
+        generator.load_state_dict(data["generator_ema"])
     return generator.eval(), data
 
 
@@ -156,8 +195,7 @@ def train_gan(
     elif run.checkpoint.exists():
         raise InputError(f"{run_dir} already holds a run; use --resume to continue it or choose another --out")
     settings = settings or GanSettings()
-    if settings.discriminator not in DISCRIMINATORS:
-        raise InputError(f"unknown discriminator {settings.discriminator!r}; choose {' or '.join(DISCRIMINATORS)}")
+    settings.validate()
     dataset = load_dataset(data_path, settings.size)
     if len(dataset.images) < 2:
         raise InputError("a GAN needs at least 2 training images")
@@ -172,14 +210,16 @@ def train_gan(
     rng = torch.Generator().manual_seed(settings.seed)
     step = 0
     if previous is not None:
-        generator.load_state_dict(previous["generator"])
-        discriminator.load_state_dict(previous["discriminator"])
-        ema.model.load_state_dict(previous["generator_ema"])
-        opt_g.load_state_dict(previous["opt_g"])
-        opt_d.load_state_dict(previous["opt_d"])
-        rng.set_state(previous["rng"])
-        torch.set_rng_state(previous["torch_rng"])
-        step = previous["step"]
+        with model_file_errors(run.checkpoint, "GAN training"):
+            generator.load_state_dict(previous["generator"])
+            discriminator.load_state_dict(previous["discriminator"])
+            ema.model.load_state_dict(previous["generator_ema"])
+            opt_g.load_state_dict(previous["opt_g"])
+            opt_d.load_state_dict(previous["opt_d"])
+            rng.set_state(previous["rng"])
+            torch.set_rng_state(previous["torch_rng"])
+            step = int(previous["step"])
+        remove_stale_parts(run.checkpoint)
     fixed_z = truncated_noise(64, settings.z_dim, None, torch.Generator().manual_seed(1234))
     real_features: np.ndarray | None = None
 
@@ -207,6 +247,8 @@ def train_gan(
             fake = _to_unit(ema.model(z))
         return frechet_between(effnet_features(fake), real_features)
 
+    if previous is not None:
+        truncate_log(run.log, step)  # rows written after the last checkpoint would repeat
     new_log = not run.log.exists()
     with open(run.log, "a", newline="") as log_file:
         writer = csv.writer(log_file)

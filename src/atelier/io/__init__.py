@@ -41,3 +41,6 @@ __all__ = [
 from atelier.io.sources import SAMPLES, is_sample, load_source, read_source, source_sha256  # noqa: E402
 
 __all__ += ["SAMPLES", "is_sample", "load_source", "read_source", "source_sha256"]
+from atelier.io.paths import check_new_file, check_not_an_input, is_same_file  # noqa: E402
+
+__all__ += ["check_new_file", "check_not_an_input", "is_same_file"]

@@ -11,13 +11,14 @@ import warnings
 from dataclasses import dataclass
 from pathlib import Path
 
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Iterable
 
 import numpy as np
 from PIL import Image, ImageOps, PngImagePlugin, UnidentifiedImageError
 
 from atelier.errors import ImageError
 from atelier.io.atomic import atomic_write
+from atelier.io.paths import check_not_an_input
 from atelier.recipe import RECIPE_KEY, Recipe
 
 if TYPE_CHECKING:  # torch is imported only where tensors are made: the fast-style path runs without it
@@ -70,7 +71,15 @@ def max_megapixels() -> float:
     return value
 
 
-def _open_checked(path: Path, limit_mp: float) -> Image.Image:
+def _too_many_pixels(path: Path, width: int, height: int, limit_mp: float) -> ImageError:
+    return ImageError(
+        f"{path}: {width}x{height} is {width * height / 1e6:.0f} megapixels, over the limit of "
+        f"{limit_mp:g} (a decompression bomb guard; raise it with {MAX_MEGAPIXELS_ENV})"
+    )
+
+
+def _open_header(path: Path, limit_mp: float) -> Image.Image:
+    """Open an image lazily (header only) and check its size against ``limit_mp``."""
     if not path.exists():
         raise ImageError(f"{path}: file not found")
     if path.is_dir():
@@ -90,23 +99,46 @@ def _open_checked(path: Path, limit_mp: float) -> Image.Image:
                 Image.MAX_IMAGE_PIXELS = old_limit
     except UnidentifiedImageError:
         raise ImageError(f"{path}: not an image Atelier can read (JPEG, PNG, WebP, TIFF, BMP, GIF)") from None
+    except Image.DecompressionBombError as error:  # another thread restored Pillow's limit meanwhile
+        raise ImageError(f"{path}: refused as a decompression bomb ({error})") from None
     except OSError as error:
         raise ImageError(f"{path}: cannot open image: {error}") from None
     width, height = image.size
     if width == 0 or height == 0:
         raise ImageError(f"{path}: the image has zero size ({width}x{height})")
-    megapixels = width * height / 1e6
-    if megapixels > limit_mp:
-        raise ImageError(
-            f"{path}: {width}x{height} is {megapixels:.0f} megapixels, over the limit of "
-            f"{limit_mp:g} (a decompression bomb guard; raise it with {MAX_MEGAPIXELS_ENV})"
-        )
+    if width * height / 1e6 > limit_mp:
+        raise _too_many_pixels(path, width, height, limit_mp)
+    return image
+
+
+def _open_checked(path: Path, limit_mp: float) -> Image.Image:
+    image = _open_header(path, limit_mp)
     try:
         image.seek(0)  # first frame of animations
         image.load()
+    except Image.DecompressionBombError as error:
+        raise ImageError(f"{path}: refused as a decompression bomb ({error})") from None
     except (OSError, SyntaxError, ValueError) as error:
         raise ImageError(f"{path}: the image data is damaged or truncated ({error})") from None
     return image
+
+
+def probe_image(path: str | Path, max_megapixels_limit: float | None = None) -> tuple[str, int, int]:
+    """``(format, width, height)`` from the file's header, without decoding its pixels.
+
+    Refuses, with the same one-line errors as :func:`load_image`, anything that is not an
+    image or is larger than the megapixel limit (a decompression bomb is caught here,
+    before it costs any memory).
+    """
+    limit = max_megapixels_limit if max_megapixels_limit is not None else max_megapixels()
+    with _open_header(Path(path), limit) as image:
+        return image.format or "", image.size[0], image.size[1]
+
+
+def verify_image(path: str | Path, max_megapixels_limit: float | None = None) -> None:
+    """Decode the whole file once (8-bit, no float copy) to catch damage or truncation."""
+    limit = max_megapixels_limit if max_megapixels_limit is not None else max_megapixels()
+    _open_checked(Path(path), limit).close()
 
 
 def _to_float_array(image: Image.Image) -> tuple[np.ndarray, np.ndarray | None]:
@@ -236,9 +268,11 @@ def pil_to_tensor(image: Image.Image) -> torch.Tensor:
     return array_to_tensor(_to_float_array(image)[0])
 
 
-def check_output_path(path: str | Path) -> str:
-    """Check, before any work is done, that ``path`` can be written; return its format name."""
+def check_output_path(path: str | Path, inputs: "Iterable[str | Path | None]" = ()) -> str:
+    """Check, before any work is done, that ``path`` can be written and is none of ``inputs``;
+    return its format name."""
     path = Path(path)
+    check_not_an_input(path, inputs)
     fmt = WRITABLE_FORMATS.get(path.suffix.lower())
     if fmt is None:
         raise ImageError(f"{path}: cannot write '{path.suffix or 'no extension'}'; use .png, .jpg or .webp")

@@ -10,6 +10,8 @@ Endpoints (all documented at ``/openapi.json`` and ``/docs``):
 * ``GET /api/jobs/{id}/events``: live progress as Server-Sent Events, previews included.
 * ``POST /api/jobs/{id}/cancel``, ``GET /api/jobs/{id}``, ``GET /api/history``,
   ``GET /api/results/{id}.png``.
+
+Every request passes :mod:`atelier.studio.security` first (host names, origin, token, body size).
 """
 
 from __future__ import annotations
@@ -22,14 +24,17 @@ import re
 from contextlib import asynccontextmanager
 from pathlib import Path
 
-from fastapi import FastAPI, File, HTTPException, UploadFile
-from fastapi.responses import FileResponse, HTMLResponse, StreamingResponse
-from pydantic import BaseModel, Field
+from fastapi import FastAPI, File, HTTPException, Request, UploadFile
+from fastapi.exceptions import RequestValidationError
+from fastapi.responses import FileResponse, HTMLResponse, JSONResponse, StreamingResponse
+from pydantic import BaseModel, ConfigDict, Field
+from starlette.concurrency import run_in_threadpool
 
 from atelier import __version__
 from atelier.errors import AtelierError
-from atelier.io import load_image
-from atelier.studio.jobs import Job, JobManager, preview_data_url
+from atelier.io.images import probe_image
+from atelier.studio.jobs import Job, JobManager, QueueFull, preview_data_url
+from atelier.studio.security import Guard, GuardMiddleware, allowed_hosts_for, is_loopback
 
 STATIC = Path(__file__).parent / "static"
 UPLOAD_ID = re.compile(r"^[0-9a-f]{16}\.(png|jpg|webp|tif|bmp|gif)$")
@@ -44,12 +49,16 @@ def default_data_dir() -> Path:
 
 
 class StyleChoice(BaseModel):
+    model_config = ConfigDict(allow_inf_nan=False)
+
     id: str | None = Field(None, description="Upload id of a painting (from POST /api/uploads).")
     builtin: str | None = Field(None, description="Or the name of a built-in fast style (GET /api/styles).")
     weight: float = Field(1.0, ge=0, le=100, description="Blend weight.")
 
 
 class StylizeRequest(BaseModel):
+    model_config = ConfigDict(allow_inf_nan=False)
+
     content: str = Field(description="Upload id of the photo.")
     styles: list[StyleChoice] = Field(min_length=1, max_length=4)
     size: int = Field(512, ge=64, le=2048, description="Longest side of the output.")
@@ -58,15 +67,37 @@ class StylizeRequest(BaseModel):
     style_scale: float = Field(1.0, ge=0.25, le=4)
     preserve_color: bool = False
     mask: str | None = Field(None, description="Upload id of a mask (white = stylise).")
-    seed: int = 0
+    seed: int = Field(0, ge=0, le=2**31 - 1)
 
 
-def create_app(data_dir: str | Path | None = None, max_running: int = 1, max_upload_mb: float = 25.0, max_megapixels: float = 40.0) -> FastAPI:
-    """Build the studio app; nothing heavy is loaded until the first job runs."""
+def create_app(
+    data_dir: str | Path | None = None,
+    max_running: int = 1,
+    max_upload_mb: float = 25.0,
+    max_megapixels: float = 24.0,
+    *,
+    max_queued: int = 8,
+    host: str = "127.0.0.1",
+    allow_hosts: tuple[str, ...] = (),
+    token: str | None = None,
+) -> FastAPI:
+    """Build the studio app; nothing heavy is loaded until the first job runs.
+
+    ``host`` is the address the server listens on: it decides which host names are
+    accepted (plus ``allow_hosts``) and whether the page itself needs the token.
+    ``token`` fixes the per-launch token (default: a new random one; see ``app.state.guard``).
+    """
     data = Path(data_dir) if data_dir is not None else default_data_dir()
+    if not data.exists():
+        data.mkdir(parents=True, mode=0o700)  # uploads and results are the user's own pictures
     uploads = data / "uploads"
-    uploads.mkdir(parents=True, exist_ok=True)
-    manager = JobManager(data / "results", max_running=max_running)
+    uploads.mkdir(exist_ok=True, mode=0o700)
+    manager = JobManager(data / "results", max_running=max_running, max_queued=max_queued)
+    guard = Guard(allowed_hosts_for(host, allow_hosts), max_upload_bytes=int(max_upload_mb * 1024 * 1024), page_needs_token=not is_loopback(host))
+    if token:
+        guard.token = token
+    # One upload is decoded at a time: decoding is what costs memory.
+    decoding = asyncio.Semaphore(1)
 
     @asynccontextmanager
     async def lifespan(_: FastAPI):
@@ -75,6 +106,13 @@ def create_app(data_dir: str | Path | None = None, max_running: int = 1, max_upl
 
     app = FastAPI(title="Atelier studio", version=__version__, description="Make art with neural style transfer, locally.", lifespan=lifespan)
     app.state.manager = manager
+    app.state.guard = guard
+    app.add_middleware(GuardMiddleware, guard=guard)
+
+    @app.exception_handler(RequestValidationError)
+    async def invalid_request(_: Request, error: RequestValidationError) -> JSONResponse:
+        # One readable line; the offending values are left out (a NaN is not even valid JSON).
+        return JSONResponse(status_code=422, content={"detail": validation_message(error.errors())})
 
     def upload_path(upload_id: str) -> Path:
         if not UPLOAD_ID.match(upload_id) or not (uploads / upload_id).is_file():
@@ -87,13 +125,21 @@ def create_app(data_dir: str | Path | None = None, max_running: int = 1, max_upl
             raise HTTPException(404, "no such job (it may belong to an earlier session)")
         return job
 
+    def submit(params: dict, work) -> dict:
+        try:
+            job = manager.submit(params, work)
+        except QueueFull as error:
+            raise HTTPException(429, str(error)) from None
+        return {"id": job.id, "status": job.status, "events_url": f"/api/jobs/{job.id}/events"}
+
     @app.get("/", response_class=HTMLResponse, include_in_schema=False)
     def index() -> str:
         return (STATIC / "index.html").read_text(encoding="utf-8")
 
     @app.post("/api/uploads", summary="Upload an image (photo, painting or mask)")
     async def upload(file: UploadFile = File(...)) -> dict:
-        limit = int(max_upload_mb * 1024 * 1024)
+        # The body was capped while it streamed in (security.GuardMiddleware); this is the file's own size.
+        limit = guard.max_upload_bytes
         body = await file.read(limit + 1)
         if len(body) > limit:
             raise HTTPException(413, f"the file is larger than {max_upload_mb:g} MB")
@@ -102,27 +148,19 @@ def create_app(data_dir: str | Path | None = None, max_running: int = 1, max_upl
         digest = hashlib.sha256(body).hexdigest()[:16]
         staging = uploads / f".{digest}.part"
         staging.write_bytes(body)
+        del body
+        name = file.filename or "upload"
         try:
-            from PIL import Image
-
-            with Image.open(staging) as probe:
-                ext = FORMAT_EXT.get(probe.format or "", "")
-        except Exception:
-            ext = ""
-        try:
-            if not ext:
-                raise HTTPException(400, "this is not an image the studio can read (JPEG, PNG, WebP, TIFF, BMP, GIF)")
-            try:
-                image = load_image(staging, max_megapixels_limit=max_megapixels)
-            except AtelierError as error:
-                # The message names our staging file; the user knows their file by its name.
-                message = str(error).split(": ", 1)[-1]
-                raise HTTPException(400, f"{file.filename or 'upload'}: {message}") from None
+            # Decoding a big image takes seconds: off the event loop, one at a time.
+            async with decoding:
+                ext, width, height = await run_in_threadpool(_check_upload, staging, max_megapixels)
             target = uploads / f"{digest}.{ext}"
             os.replace(staging, target)
+        except AtelierError as error:
+            # The message names our staging file; the user knows their file by its name.
+            raise HTTPException(400, f"{name}: {str(error).split(': ', 1)[-1]}") from None
         finally:
             staging.unlink(missing_ok=True)
-        width, height = image.size
         return {"id": target.name, "width": width, "height": height, "url": f"/api/uploads/{target.name}"}
 
     @app.get("/api/uploads/{upload_id}", summary="An uploaded image")
@@ -189,8 +227,7 @@ def create_app(data_dir: str | Path | None = None, max_running: int = 1, max_upl
                 on_progress=on_progress, cancel=job.cancel,
             )
 
-        job = manager.submit(request.model_dump(), work)
-        return {"id": job.id, "status": job.status, "events_url": f"/api/jobs/{job.id}/events"}
+        return submit(request.model_dump(), work)
 
     def start_fast(request: StylizeRequest, content: Path, mask: Path | None) -> dict:
         from atelier.style.fast.files import stylize_fast_file
@@ -212,8 +249,7 @@ def create_app(data_dir: str | Path | None = None, max_running: int = 1, max_upl
             )
             report({"step": 1, "total": 1, "losses": {}})
 
-        job = manager.submit(request.model_dump(), work)
-        return {"id": job.id, "status": job.status, "events_url": f"/api/jobs/{job.id}/events"}
+        return submit(request.model_dump(), work)
 
     @app.get("/api/jobs/{job_id}", summary="A job's status")
     def job_status(job_id: str) -> dict:
@@ -226,12 +262,12 @@ def create_app(data_dir: str | Path | None = None, max_running: int = 1, max_upl
         return {"id": job.id, "cancelling": not job.finished}
 
     @app.get("/api/jobs/{job_id}/events", summary="Live progress (Server-Sent Events)")
-    async def events(job_id: str) -> StreamingResponse:
+    async def events(job_id: str, request: Request) -> StreamingResponse:
         job = get_job(job_id)
 
         async def stream():
             sent = 0
-            while True:
+            while not await request.is_disconnected():  # a closed tab stops its stream
                 while sent < len(job.events):
                     yield f"data: {json.dumps(job.events[sent])}\n\n"
                     sent += 1
@@ -254,3 +290,28 @@ def create_app(data_dir: str | Path | None = None, max_running: int = 1, max_upl
         return FileResponse(path, media_type="image/png", filename=f"atelier-{job_id}.png")
 
     return app
+
+
+def validation_message(errors: list[dict]) -> str:
+    """``[{"loc": ("body", "strength"), "msg": ...}]`` -> ``"strength: Input should be ..."``."""
+    parts = []
+    for error in errors:
+        where = ".".join(str(part) for part in error.get("loc", ()) if part != "body")
+        parts.append(f"{where}: {error.get('msg', 'invalid')}" if where else str(error.get("msg", "invalid")))
+    return "; ".join(parts) or "invalid request"
+
+
+def _check_upload(path: Path, max_megapixels: float) -> tuple[str, int, int]:
+    """``(extension, width, height)`` of an uploaded image, or an ImageError saying what is wrong.
+
+    The size is read from the header first, so a decompression bomb is refused as one
+    before a single pixel is decoded; then the whole image is decoded once to catch damage.
+    """
+    from atelier.io.images import verify_image
+
+    fmt, width, height = probe_image(path, max_megapixels)
+    ext = FORMAT_EXT.get(fmt)
+    if ext is None:
+        raise AtelierError(f"{path}: this is not an image the studio can read (JPEG, PNG, WebP, TIFF, BMP, GIF)")
+    verify_image(path, max_megapixels)
+    return ext, width, height

@@ -1,5 +1,8 @@
 """A bounded job queue for long stylisations: several tabs or users, a fixed number of jobs
-running at once, progress kept per job for streaming, cooperative cancellation."""
+running at once, a fixed number waiting (more are refused), progress kept per job for
+streaming, cooperative cancellation. Memory stays bounded over a server's lifetime: a
+finished job drops its preview images, and only the newest finished jobs stay in memory
+(every finished result is on disk, in the gallery)."""
 
 from __future__ import annotations
 
@@ -9,6 +12,7 @@ import json
 import threading
 import time
 import uuid
+from collections import OrderedDict
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -16,8 +20,13 @@ from typing import Any, Callable
 
 from atelier.errors import AtelierError, Cancelled
 from atelier.io import tensor_to_pil
+from atelier.io.atomic import atomic_write_text
 
 PREVIEW_SIDE = 384
+
+
+class QueueFull(AtelierError):
+    """Too many jobs are waiting; the caller should try again later."""
 
 
 def preview_data_url(image) -> str:
@@ -55,18 +64,27 @@ class Job:
 
 
 class JobManager:
-    """Runs ``work(job, report)`` callables on at most ``max_running`` threads."""
+    """Runs ``work(job, report)`` callables on at most ``max_running`` threads.
 
-    def __init__(self, results_dir: Path, max_running: int = 1) -> None:
+    At most ``max_queued`` jobs may wait at once (:class:`QueueFull` beyond that), and at
+    most ``keep_finished`` finished jobs are remembered (the oldest are forgotten).
+    """
+
+    def __init__(self, results_dir: Path, max_running: int = 1, max_queued: int = 8, keep_finished: int = 50) -> None:
         self.results_dir = results_dir
-        self.results_dir.mkdir(parents=True, exist_ok=True)
-        self.jobs: dict[str, Job] = {}
+        self.results_dir.mkdir(parents=True, exist_ok=True, mode=0o700)
+        self.jobs: OrderedDict[str, Job] = OrderedDict()
         self.lock = threading.Lock()
+        self.max_queued = max_queued
+        self.keep_finished = keep_finished
         self.pool = ThreadPoolExecutor(max_workers=max_running, thread_name_prefix="atelier-job")
 
     def submit(self, params: dict, work: Callable[[Job, Callable[[dict], None]], None]) -> Job:
         job = Job(uuid.uuid4().hex[:12], params)
         with self.lock:
+            waiting = sum(1 for j in self.jobs.values() if j.status == "queued")
+            if waiting >= self.max_queued:
+                raise QueueFull(f"the studio is busy: {waiting} jobs are already waiting; wait for one to finish or cancel one")
             self.jobs[job.id] = job
         job.events.append({"type": "status", "status": "queued"})
         self.pool.submit(self._run, job, work)
@@ -96,11 +114,25 @@ class JobManager:
             self._finish(job, "done")
 
     def _finish(self, job: Job, status: str, error: str | None = None) -> None:
-        job.status, job.error = status, error
-        job.events.append({"type": "status", "status": status, "error": error})
         if status == "done":
-            sidecar = self.results_dir / f"{job.id}.json"
-            sidecar.write_text(json.dumps({k: v for k, v in job.summary().items() if k != "error"}))
+            record = {**job.summary(), "status": status, "result_url": f"/api/results/{job.id}.png"}
+            record.pop("error")
+            atomic_write_text(self.results_dir / f"{job.id}.json", json.dumps(record))
+        # Previews are only worth watching live (a 2000-step job held ~12 MB of them): keep the
+        # last one, for a page that connects late. Events are replaced, not edited, because
+        # an event stream may be reading them right now.
+        with_preview = [i for i, e in enumerate(job.events) if "preview" in e]
+        for i in with_preview[:-1]:
+            job.events[i] = {k: v for k, v in job.events[i].items() if k != "preview"}
+        # The last event goes out before the status flips, so a stream that sees the job
+        # finished has already seen the event saying how.
+        job.events.append({"type": "status", "status": status, "error": error})
+        job.error = error
+        job.status = status
+        with self.lock:
+            finished = [j for j in self.jobs.values() if j.finished]
+            for old in finished[: max(0, len(finished) - self.keep_finished)]:
+                del self.jobs[old.id]
 
     def cancel(self, job_id: str) -> Job | None:
         job = self.jobs.get(job_id)

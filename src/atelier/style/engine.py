@@ -17,8 +17,8 @@ from typing import Iterator, Sequence
 import torch
 import torch.nn.functional as F
 
-from atelier import backbones
-from atelier.errors import Cancelled, InputError
+from atelier import backbones, checks
+from atelier.errors import AtelierError, Cancelled, InputError
 from atelier.io import fit_size, resize_to
 from atelier.style import color
 from atelier.style.losses import STATISTICS, content_loss, normalised_mse, smooth_activations, total_variation
@@ -28,6 +28,11 @@ from atelier.style.tiles import feather as _feather
 from atelier.style.tiles import tile_starts as _tile_starts
 
 INITS = ("content", "palette", "noise", "style")
+#: A step whose loss exceeds this multiple of the best loss so far counts as divergence.
+DIVERGENCE_FACTOR = 10.0
+#: Restarts with a halved step length before switching to Adam.
+MAX_RECOVERIES = 3
+MAX_STEPS = 100_000
 OPTIMIZERS = ("lbfgs", "adam")
 COLOR_MODES = (None, "luminance", "histogram")
 
@@ -74,12 +79,15 @@ class StyleSettings:
     """Emit a preview image every N steps (0: never)."""
 
     def validate(self) -> None:
-        if self.size < 16:
-            raise InputError(f"--size must be at least 16 pixels, got {self.size}")
-        if self.steps < 1:
-            raise InputError(f"--steps must be at least 1, got {self.steps}")
-        if self.strength < 0:
-            raise InputError(f"--strength must be zero or more, got {self.strength}")
+        checks.side("size", self.size)
+        checks.in_range("steps", self.steps, 1, MAX_STEPS)
+        checks.in_range("strength", self.strength, 0, 100)
+        for name in ("style_weight", "content_weight", "tv_weight"):
+            checks.in_range(name, getattr(self, name), 0, 1e9)
+        if self.learning_rate is not None:
+            checks.in_range("learning_rate", self.learning_rate, 1e-9, 1e9)
+        checks.seed(self.seed)
+        checks.in_range("preview_every", self.preview_every, 0, MAX_STEPS)
         if self.statistic not in STATISTICS:
             raise InputError(f"unknown statistic {self.statistic!r}; choose {', '.join(STATISTICS)}")
         if self.optimizer not in OPTIMIZERS:
@@ -88,10 +96,12 @@ class StyleSettings:
             raise InputError(f"unknown init {self.init!r}; choose {', '.join(INITS)}")
         if self.preserve_color not in COLOR_MODES:
             raise InputError(f"unknown colour mode {self.preserve_color!r}; choose luminance or histogram")
-        if not 0.05 <= self.style_scale <= 8:
-            raise InputError(f"--style-scale must be between 0.05 and 8, got {self.style_scale}")
-        if self.tile_size < 128 or self.tile_overlap * 2 >= self.tile_size:
-            raise InputError("--tile-size must be at least 128 and more than twice the overlap")
+        checks.in_range("style_scale", self.style_scale, 0.05, 8)
+        checks.in_range("tile_size", self.tile_size, 128, 4096, " pixels")
+        if self.tile_overlap * 2 >= self.tile_size:
+            raise InputError("--tile-size must be more than twice the overlap")
+        if self.pyramid_levels is not None:
+            checks.in_range("pyramid_levels", self.pyramid_levels, 1, 8)
         net = get_preset(self.backbone)
         for label, layers in (("content", self.content_layers), ("style", self.style_layers)):
             if layers is None:
@@ -240,15 +250,28 @@ def _optimise(
     settings: StyleSettings,
     cancel: threading.Event | None,
 ) -> Iterator[tuple[torch.Tensor, dict[str, float]]]:
-    """Yield ``(image, losses)`` after every optimisation step."""
+    """Yield ``(image, losses)`` after every optimisation step.
+
+    Robust to divergence: L-BFGS with a fixed step length can blow up on some objectives
+    and CPUs (seen with activation smoothing: the loss went from 2e5 to 6e13 on one machine
+    and not on another). A step whose loss is not finite or jumps far above the best so far
+    is undone: the optimiser restarts from the best image with half the step length, and
+    after :data:`MAX_RECOVERIES` restarts continues with Adam. What is yielded is always
+    the best image evaluated so far, so a run never ends worse than an earlier step.
+    """
+    kind = settings.optimizer
+    lr = settings.learning_rate or (1.0 if kind == "lbfgs" else 0.02)
     image = start.detach().clone().requires_grad_(True)
-    if settings.optimizer == "lbfgs":
-        optimizer: torch.optim.Optimizer = torch.optim.LBFGS(
-            [image], lr=settings.learning_rate or 1.0, max_iter=1, history_size=20
-        )
-    else:
-        optimizer = torch.optim.Adam([image], lr=settings.learning_rate or 0.02)
+    best_image, best_total, best_losses = image.detach().clamp(0, 1), math.inf, {}
     last: dict[str, float] = {}
+    recoveries = 0
+
+    def make_optimizer() -> torch.optim.Optimizer:
+        if kind == "lbfgs":
+            return torch.optim.LBFGS([image], lr=lr, max_iter=1, history_size=20)
+        return torch.optim.Adam([image], lr=lr)
+
+    optimizer = make_optimizer()
 
     def closure() -> torch.Tensor:
         nonlocal last
@@ -257,19 +280,35 @@ def _optimise(
         loss.backward()
         return loss
 
-    for _ in range(steps):
+    for index in range(steps):
         if cancel is not None and cancel.is_set():
             raise Cancelled("stylisation cancelled")
-        optimizer.step(closure)
+        before = image.detach().clone()
+        optimizer.step(closure)  # ``last`` now holds the losses of ``before``
         # Clamping between L-BFGS steps corrupts its curvature history (measured: the loss
         # oscillates instead of falling), so only Adam's iterate is projected; what we
         # hand out is always clamped.
-        if settings.optimizer == "adam":
+        if kind == "adam":
             with torch.no_grad():
                 image.clamp_(0, 1)
-        if not math.isfinite(last.get("total", 0.0)):
-            raise FloatingPointError("the loss diverged; try --optimizer adam or a lower --strength")
-        yield image.detach().clamp(0, 1), last
+        total = last.get("total", math.inf)
+        if not math.isfinite(total) or total > DIVERGENCE_FACTOR * best_total:
+            recoveries += 1
+            if recoveries > 3 * MAX_RECOVERIES:
+                raise AtelierError("the optimisation diverged and did not recover; try a lower --strength, another --optimizer or other --style-layers")
+            switch = kind == "lbfgs" and recoveries > MAX_RECOVERIES
+            kind, lr = ("adam", 0.02) if switch else (kind, lr * 0.5)
+            with torch.no_grad():
+                image.copy_(best_image)
+            optimizer = make_optimizer()
+        elif total < best_total:
+            best_image, best_total, best_losses = before.clamp(0, 1), total, last
+        if index == steps - 1:  # the last iterate has not been evaluated yet
+            with torch.no_grad():
+                final_total, final_losses = objective.loss(image)
+            if math.isfinite(float(final_total)) and float(final_total) < best_total:
+                best_image, best_total, best_losses = image.detach().clamp(0, 1), float(final_total), final_losses
+        yield best_image, best_losses
 
 
 def _prepare_inputs(

@@ -13,8 +13,9 @@ from typing import Callable, Sequence
 import torch
 
 from atelier import backbones
+from atelier.checkpoints import model_file_errors
 from atelier.errors import InputError
-from atelier.io import check_output_path, load_source, read_recipe, resize_to, save_image
+from atelier.io import check_not_an_input, check_output_path, load_source, read_recipe, resize_to, save_image
 from atelier.io.sources import is_sample, source_sha256
 from atelier.recipe import Recipe
 from atelier.style.engine import Progress, StyleSettings, stylize_steps
@@ -60,7 +61,7 @@ def stylize_file(
     settings = settings or StyleSettings()
     settings.validate()
     output = Path(output)
-    check_output_path(output)  # fail before minutes of work, not after
+    check_output_path(output, [content, *styles, mask])  # fail before minutes of work, not after
     if not styles:
         raise InputError("give at least one --style image")
     loaded = load_source(content)
@@ -108,6 +109,7 @@ def replay(
     from atelier.style.fast.files import OPERATION as FAST_OPERATION
     from atelier.style.fast.files import replay_fast
 
+    check_not_an_input(output, [image])
     recipe = read_recipe(image)
     if recipe is None:
         raise InputError(f"{image}: no Atelier recipe in this file (only PNGs written by Atelier carry one)")
@@ -121,16 +123,21 @@ def replay(
         if source_sha256(source) != entry["sha256"]:
             warnings.append(f"{role} input {source} has changed since the recipe was written")
     if recipe.operation == FAST_OPERATION:
-        result = replay_fast(recipe, output)
+        with model_file_errors(image, "recipe"):
+            result = replay_fast(recipe, output)
         if result.recipe.weights_sha256 != recipe.weights_sha256:
             warnings.append("the style model files differ from the ones recorded (the output may differ)")
         return result, warnings
-    known = {f.name for f in fields(StyleSettings)}
-    settings = StyleSettings(**{k: v for k, v in recipe.params["settings"].items() if k in known})
-    styles = [recipe.inputs[k]["path"] for k in sorted(k for k in recipe.inputs if k.startswith("style["))]
-    mask = recipe.inputs.get("mask", {}).get("path")
+    with model_file_errors(image, "recipe"):
+        known = {f.name for f in fields(StyleSettings)}
+        settings = StyleSettings(**{k: v for k, v in recipe.params["settings"].items() if k in known})
+        settings.validate()
+        roles = [k for k in recipe.inputs if k.startswith("style[") and k.endswith("]")]
+        styles = [recipe.inputs[k]["path"] for k in sorted(roles, key=lambda k: int(k[6:-1]))]
+        mask = recipe.inputs.get("mask", {}).get("path")
+        content = recipe.inputs["content"]["path"]
     result = stylize_file(
-        recipe.inputs["content"]["path"], styles, output,
+        content, styles, output,
         style_weights=recipe.params.get("style_weights"), mask=mask, settings=settings,
         on_progress=on_progress, cancel=cancel,
     )

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from typing import Sequence
 
+from atelier.checks import in_range
 from atelier.errors import InputError
 
 
@@ -41,6 +42,8 @@ def normalised_weights(weights: Sequence[float] | None, count: int, what: str = 
     weights = list(weights) if weights is not None else [1.0] * count
     if len(weights) != count:
         raise InputError(f"{count} {what} but {len(weights)} style weight(s)")
+    for weight in weights:
+        in_range("style_weights", weight, 0, 1e6)
     if any(w < 0 for w in weights) or sum(weights) <= 0:
         raise InputError("style weights must be zero or more and not all zero")
     total = sum(weights)

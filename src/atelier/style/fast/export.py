@@ -11,6 +11,7 @@ import torch
 from torch import nn
 
 from atelier.errors import InputError
+from atelier.io.paths import check_new_file
 from atelier.io.atomic import atomic_write
 from atelier.style.fast.model import FastStyleModel, load_model
 from atelier.style.fast.runtime import find_style
@@ -74,18 +75,15 @@ def load_style_model(style: str | Path) -> FastStyleModel:
     return load_model(ref.pt)
 
 
-def export_onnx(style: str | Path | FastStyleModel, output: str | Path, *, quantize: bool = False) -> Path:
+def export_onnx(style: str | Path | FastStyleModel, output: str | Path, *, quantize: bool = False, force: bool = False) -> Path:
     """Write ``style`` as an ONNX model taking ``image`` ``(1, 3, H, W)`` in [0, 1], H and W
     dynamic multiples of 8, and returning ``stylized`` of the same shape.
 
     ``quantize`` stores int8 weights (onnxruntime dynamic quantisation): a smaller file;
     its speed and quality cost are measured in ``benchmarks/bench_fast.py``.
+    An existing ``output`` is only replaced with ``force``.
     """
-    output = Path(output)
-    if output.suffix.lower() != ".onnx":
-        raise InputError(f"{output}: the output must end in .onnx")
-    if not output.parent.is_dir():
-        raise InputError(f"{output}: the folder {output.parent} does not exist")
+    output = check_new_file(output, force=force, suffixes=(".onnx",), inputs=[style if not isinstance(style, FastStyleModel) else None])
     model = style if isinstance(style, FastStyleModel) else load_style_model(style)
     with tempfile.TemporaryDirectory() as tmp:
         plain = Path(tmp) / "plain.onnx"

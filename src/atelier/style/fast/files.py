@@ -12,13 +12,12 @@ from typing import Sequence
 
 import numpy as np
 
-from atelier.errors import InputError
+from atelier import checks
 from atelier.io import check_output_path, fit_size, read_source, resize_array, write_image
 from atelier.recipe import Recipe, file_sha256
 from atelier.style.fast.runtime import apply_styles, choose_engine, find_style
 
 OPERATION = "stylize-fast"
-MAX_SIZE = 16384
 
 
 @dataclass
@@ -51,10 +50,9 @@ def stylize_fast_file(
     stylise) limits the style to a region. The PNG output embeds a replayable recipe.
     """
     output = Path(output)
-    check_output_path(output)
+    check_output_path(output, [content, mask, *styles])
     refs = [find_style(s) for s in styles]
-    if size is not None and not 16 <= size <= MAX_SIZE:
-        raise InputError(f"--size must be between 16 and {MAX_SIZE} pixels, got {size}")
+    checks.side("size", size)
     photo, alpha = read_source(content)
     if size is not None:
         width, height = fit_size(photo.shape[1], photo.shape[0], size)

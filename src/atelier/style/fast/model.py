@@ -7,7 +7,7 @@ from pathlib import Path
 
 import torch
 
-from atelier.checkpoints import load_checkpoint, save_checkpoint
+from atelier.checkpoints import load_checkpoint, model_file_errors, save_checkpoint
 from atelier.style.tiles import feather, tile_starts
 from atelier.style.fast.runtime import TILE_MEGAPIXELS
 from atelier.style.fast.network import NetworkShape, StyleNet, frozen_statistics
@@ -48,9 +48,10 @@ def save_model(model: FastStyleModel, path: str | Path) -> Path:
 def load_model(path: str | Path) -> FastStyleModel:
     """Read a model written by :func:`save_model` (or by ``atelier train-style``)."""
     data = load_checkpoint(path, MODEL_FORMAT)
-    net = StyleNet(NetworkShape.from_dict(data["shape"]))
-    net.load_state_dict({k: v.float() if v.is_floating_point() else v for k, v in data["network"].items()})
-    return FastStyleModel(net.eval(), data["name"], data.get("style_source", ""), data.get("trained_steps", 0), data.get("settings", {}))
+    with model_file_errors(path, "fast style"):
+        net = StyleNet(NetworkShape.from_dict(data["shape"]))
+        net.load_state_dict({k: v.float() if v.is_floating_point() else v for k, v in data["network"].items()})
+        return FastStyleModel(net.eval(), str(data["name"]), data.get("style_source", ""), data.get("trained_steps", 0), data.get("settings", {}))
 
 
 def stylize_tensor(net: StyleNet, image: torch.Tensor, *, tile_megapixels: float = TILE_MEGAPIXELS, tile: int = TILE_SIZE, overlap: int = TILE_OVERLAP) -> torch.Tensor:

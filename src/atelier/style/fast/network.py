@@ -28,7 +28,7 @@ import torch.nn.functional as F
 from torch import nn
 
 
-from atelier.style.fast.runtime import MULTIPLE, padded_side
+from atelier.style.fast.runtime import padded_side
 
 
 @dataclass(frozen=True)

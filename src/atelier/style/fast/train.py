@@ -20,10 +20,13 @@ from typing import Callable, Sequence
 import torch
 import torch.nn.functional as F
 
-from atelier.checkpoints import load_checkpoint, save_checkpoint
+from atelier import checks
+from atelier.checkpoints import load_checkpoint, model_file_errors, save_checkpoint
+from atelier.io.atomic import remove_stale_parts
 from atelier.errors import Cancelled, ImageError, InputError
 from atelier.io import find_images, load_source, resize_longest, save_image
 from atelier.io.images import array_to_tensor
+from atelier.io.paths import check_new_file
 from atelier.io.sources import skimage_picture
 from atelier.style.engine import StyleSettings, _Objective
 from atelier.style.fast.model import TRAIN_FORMAT, FastStyleModel, save_model
@@ -75,16 +78,15 @@ class TrainStyleSettings:
     seed: int = 0
 
     def validate(self) -> None:
-        if self.steps < 1:
-            raise InputError(f"--steps must be at least 1, got {self.steps}")
-        if self.batch < 1:
-            raise InputError(f"--batch must be at least 1, got {self.batch}")
-        if self.crop < 64 or self.crop % 8:
-            raise InputError(f"--crop must be a multiple of 8 and at least 64, got {self.crop}")
-        if self.style_size < 64:
-            raise InputError(f"--style-size must be at least 64, got {self.style_size}")
-        if self.checkpoint_every < 1:
-            raise InputError("--checkpoint-every must be at least 1")
+        checks.in_range("steps", self.steps, 1, 10_000_000)
+        checks.in_range("batch", self.batch, 1, 256)
+        checks.in_range("crop", self.crop, 64, 2048, " pixels")
+        if self.crop % 8:
+            raise InputError(f"--crop must be a multiple of 8, got {self.crop}")
+        checks.in_range("style_size", self.style_size, 64, 4096, " pixels")
+        checks.in_range("learning_rate", self.learning_rate, 1e-8, 1)
+        checks.in_range("preview_every", self.preview_every, 0, 10_000_000)
+        checks.in_range("checkpoint_every", self.checkpoint_every, 1, 10_000_000)
         self.loss_settings().validate()
 
     def loss_settings(self) -> StyleSettings:
@@ -184,6 +186,7 @@ def train_style(
     content_dir: str | Path | None = None,
     name: str | None = None,
     resume: bool = False,
+    force: bool = False,
     on_progress: Callable[[TrainEvent], None] | None = None,
     cancel: threading.Event | None = None,
 ) -> FastStyleModel:
@@ -204,14 +207,14 @@ def train_style(
         steps = settings.steps if settings else previous["settings"]["steps"]
         settings = TrainStyleSettings(**{**previous["settings"], "steps": steps})
         style, content_dir, name = previous["style"], previous["content_dir"], previous["name"]
-    elif state_path.exists():
-        raise InputError(f"{output}: a training run is already here ({state_path.name}); use --resume or another -o")
+    elif state_path.exists() and not force:
+        raise InputError(f"{output}: a training run is already here ({state_path.name}); use --resume, --force to start over, or another -o")
+    else:
+        if output.suffix.lower() != ".pt":
+            raise InputError(f"{output}: the model file must end in .pt (export to ONNX afterwards with `atelier export-onnx`)")
+        check_new_file(output, force=force, inputs=[style])
     settings = settings or TrainStyleSettings()
     settings.validate()
-    if output.suffix.lower() != ".pt":
-        raise InputError(f"{output}: the model file must end in .pt (export to ONNX afterwards with `atelier export-onnx`)")
-    if not output.parent.is_dir():
-        raise InputError(f"{output}: the folder {output.parent} does not exist")
     style_image = load_source(style, max_side=settings.style_size).rgb
     photos, _, skipped = load_training_photos(content_dir)
 
@@ -227,11 +230,14 @@ def train_style(
     objective.set_style([style_image.to(device)], [1.0])
     step = 0
     if previous is not None:
-        net.load_state_dict(previous["network"])  # load_state_dict copies onto the network's device
-        optimizer.load_state_dict(previous["optimizer"])
-        crops.set_state(previous["crops_rng"])
-        torch.set_rng_state(previous["torch_rng"])
-        step = previous["step"]
+        with model_file_errors(state_path, "fast-style training"):
+            net.load_state_dict(previous["network"])  # load_state_dict copies onto the network's device
+            optimizer.load_state_dict(previous["optimizer"])
+            crops.set_state(previous["crops_rng"])
+            torch.set_rng_state(previous["torch_rng"])
+            step = int(previous["step"])
+        remove_stale_parts(state_path)
+        remove_stale_parts(output)
     # A fixed preview on a photo never trained on, so progress and generalisation show.
     preview_input = load_source(PREVIEW_PHOTO, max_side=384).rgb.to(device)
     previews = previews_folder(output)
