@@ -27,7 +27,8 @@ import torch
 
 from atelier.io import load_source
 from atelier.style import StyleSettings
-from atelier.style.engine import _Objective, pyramid_sizes
+from atelier.style.engine import pyramid_sizes
+from atelier.style.perceptual import PerceptualLoss
 from atelier.style.presets import get_preset
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -50,7 +51,7 @@ def whole_process(content: str, style: str, size: int) -> dict:
     return {"size": size, "seconds": round(seconds, 2), "peak_rss_mib": round(peak_mib)}
 
 
-def time_steps(objective: _Objective, image: torch.Tensor, repeats: int, channels_last: bool = False) -> float:
+def time_steps(objective: PerceptualLoss, image: torch.Tensor, repeats: int, channels_last: bool = False) -> float:
     # L-BFGS flattens gradients with .view(), so the parameter itself stays contiguous
     # and is converted on its way into the (channels_last) networks.
     image = image.clone().requires_grad_(True)
@@ -70,9 +71,9 @@ def time_steps(objective: _Objective, image: torch.Tensor, repeats: int, channel
     return (time.perf_counter() - start) / repeats
 
 
-def make_objective(content: torch.Tensor, style: torch.Tensor, w: int, h: int) -> tuple[_Objective, torch.Tensor]:
+def make_objective(content: torch.Tensor, style: torch.Tensor, w: int, h: int) -> tuple[PerceptualLoss, torch.Tensor]:
     settings = StyleSettings()
-    objective = _Objective(get_preset(settings.backbone), settings, smoothing=False)
+    objective = PerceptualLoss(get_preset(settings.backbone), settings, smoothing=False)
     scaled = torch.nn.functional.interpolate(content, size=(h, w), mode="bilinear", antialias=True)
     objective.set_style([style], [1.0])
     objective.set_content(scaled, None)

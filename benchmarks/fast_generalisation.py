@@ -17,7 +17,7 @@ from pathlib import Path
 import torch
 
 from atelier.io import load_source
-from atelier.style.engine import _Objective
+from atelier.style.perceptual import PerceptualLoss
 from atelier.style.fast.model import load_model
 from atelier.style.fast.pack import builtin_styles
 from atelier.style.fast.train import SAMPLE_TRAINING_PHOTOS, TrainStyleSettings, _skimage_photo
@@ -38,7 +38,7 @@ def main() -> int:
         model = load_model(style.pt_path)
         fields = TrainStyleSettings.__dataclass_fields__
         settings = TrainStyleSettings(**{k: v for k, v in model.settings.items() if k in fields})
-        objective = _Objective(get_preset(settings.backbone), settings.loss_settings(), smoothing=False)
+        objective = PerceptualLoss(get_preset(settings.backbone), settings.loss_settings(), smoothing=False)
         objective.set_style([load_source(SHARED / "styles" / STYLE_FILES[style.name], max_side=settings.style_size).rgb], [1.0])
 
         def losses(photo: torch.Tensor) -> dict[str, float]:

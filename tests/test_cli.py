@@ -227,3 +227,30 @@ def test_a_full_disk_is_one_line_and_leaves_nothing(tmp_path: Path, photo: Path,
     assert result.exit_code == 1
     assert "No space left on device" in result.output and "Traceback" not in result.output
     assert list(tmp_path.iterdir()) == [photo]
+
+
+def test_recipes_of_earlier_versions_still_replay(tmp_path: Path, painting: Path) -> None:
+    """PNGs written before the engines were unified carry 'stylize-fast' or the old settings."""
+    from atelier.io.sources import source_sha256
+    from atelier.recipe import file_sha256
+
+    coffee = {"path": "sample:coffee", "sha256": source_sha256("sample:coffee")}
+    fast = {"operation": "stylize-fast", "params": {"styles": ["starry-night"], "style_weights": None, "strength": 0.8,
+            "preserve_color": False, "size": 64, "engine": "auto"}, "inputs": {"content": coffee}, "seed": None,
+            "backbone": None, "weights_sha256": None, "atelier_version": "0.1.0", "created": "2026-11-01T00:00:00+00:00"}
+    old_settings = {"size": 48, "steps": 4, "strength": 1.0, "style_weight": 300.0, "content_weight": 1.0, "tv_weight": 10.0,
+                    "statistic": "covariance", "smoothing": None, "optimizer": "lbfgs", "learning_rate": None, "init": "palette",
+                    "style_scale": 1.0, "preserve_color": "luminance", "pyramid_levels": None, "tile_size": 768, "tile_overlap": 96,
+                    "backbone": "atelier", "content_layers": None, "style_layers": None, "weights": None, "seed": 0, "preview_every": 10}
+    optimise = {"operation": "stylize", "params": {"settings": old_settings, "style_weights": None},
+                "inputs": {"content": coffee, "style[0]": {"path": str(painting), "sha256": file_sha256(painting)}},
+                "seed": 0, "backbone": "atelier", "weights_sha256": None, "atelier_version": "0.1.0", "created": "2026-11-01T00:00:00+00:00"}
+    for name, recipe in (("fast", fast), ("optimise", optimise)):
+        old = _png_with_recipe(tmp_path / f"{name}.png", json.dumps(recipe))
+        result = atelier("replay", old, "-o", tmp_path / f"{name}-again.png")
+        assert result.returncode == 0, result.stderr
+        again = json.loads(atelier("info", tmp_path / f"{name}-again.png", "--json").stdout)
+        expected = ("networks", 64) if name == "fast" else ("optimize", 48)
+        assert (again["params"]["painter"], max(Image.open(tmp_path / f"{name}-again.png").size)) == expected
+        if name == "optimise":
+            assert again["params"]["settings"]["preserve_color"] is True and again["params"]["settings"]["color_method"] == "luminance"

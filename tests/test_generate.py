@@ -134,7 +134,7 @@ def test_checkpoint_resume_round_trip(collection: Path, tmp_path: Path) -> None:
     train_gan(collection, straight, GanSettings(**TINY, steps=6))
     z = truncated_noise(4, 128, None, torch.Generator().manual_seed(0))
     assert torch.allclose(load_generator(run)[0](z), load_generator(straight)[0](z), atol=1e-5)
-    with pytest.raises(InputError, match="already holds a run"):
+    with pytest.raises(InputError, match="already holds a training run"):
         train_gan(collection, run, GanSettings(**TINY, steps=2))
 
 
@@ -237,14 +237,17 @@ def test_ctrl_c_saves_a_checkpoint_and_says_so(collection: Path, tmp_path: Path)
             process.kill()
             process.wait()
     assert process.returncode == 130, stderr
-    assert "checkpoint saved" in stderr and "--resume" in stderr and "Traceback" not in stderr
+    assert "training state saved" in stderr and "--resume" in stderr and "Traceback" not in stderr
     assert load_generator(run)[1]["step"] >= 5
 
 
-def test_cli_default_discriminator_matches_the_library() -> None:
-    from atelier.cli import GAN_DEFAULT_DISCRIMINATOR
-
-    assert GAN_DEFAULT_DISCRIMINATOR == GanSettings().discriminator
+def test_cli_options_come_from_the_library_settings() -> None:
+    """The CLI declares no default or range of its own: `gan train --help` shows the library's."""
+    result = subprocess.run([sys.executable, "-m", "atelier", "gan", "train", "--help"], capture_output=True, text=True, env={**os.environ, "COLUMNS": "200"})
+    assert result.returncode == 0
+    assert f"[default: {GanSettings().discriminator}]" in result.stdout and "[default: 1000]" in result.stdout
+    bad = subprocess.run([sys.executable, "-m", "atelier", "gan", "train", ".", "--out", "x", "--size", "48"], capture_output=True, text=True)
+    assert bad.returncode == 2 and "--size must be one of 32, 64, 128" in bad.stderr
 
 
 def test_standard_fid_with_user_supplied_inception_weights(collection: Path, tmp_path: Path) -> None:

@@ -12,7 +12,8 @@ import torch
 from PIL import Image
 
 from atelier.errors import ImageError
-from atelier.io import load_image, load_source, read_recipe, save_image
+from atelier.io import load_image, load_source, save_image
+from atelier.recipe import read_recipe
 from atelier.recipe import Recipe
 
 
@@ -157,7 +158,7 @@ def test_unknown_output_format(tmp_path: Path) -> None:
 def test_recipe_round_trip_in_png(tmp_path: Path, photo: Path) -> None:
     recipe = Recipe("stylize", params={"size": 64}, seed=3, backbone="atelier")
     recipe.add_input("content", photo)
-    path = save_image(torch.rand(1, 3, 8, 8), tmp_path / "r.png", recipe=recipe)
+    path = save_image(torch.rand(1, 3, 8, 8), tmp_path / "r.png", text=recipe.png_text())
     back = read_recipe(path)
     assert back == recipe
     assert back.inputs["content"]["sha256"] == __import__("hashlib").sha256(photo.read_bytes()).hexdigest()

@@ -146,16 +146,16 @@ def test_a_bomb_is_reported_as_a_bomb_and_decoding_leaves_the_event_loop(client:
     assert response.status_code == 400
     assert "megapixels" in response.json()["detail"] and "bomb" in response.json()["detail"]
 
-    import atelier.studio.app as studio_app
+    import atelier.studio.routes.uploads as studio_app
 
     threads = []
-    original = studio_app._check_upload
+    original = studio_app.check_upload
 
     def recording(*args):
         threads.append(threading.current_thread())
         return original(*args)
 
-    monkeypatch.setattr(studio_app, "_check_upload", recording)
+    monkeypatch.setattr(studio_app, "check_upload", recording)
     assert _upload(client, photo).status_code == 200
     assert threads and threads[0] is not threading.main_thread()
     assert "worker" in threads[0].name.lower()  # anyio's thread pool, not the event loop

@@ -11,7 +11,8 @@ import torch
 
 from atelier.errors import Cancelled, InputError
 from atelier.io import load_image
-from atelier.style import StyleSettings, stylize, stylize_steps
+from atelier.style import StyleSettings, stylize_steps
+from atelier.style.engine import stylize
 from atelier.style import color
 
 FAST = dict(size=64, steps=24, preview_every=0)
@@ -32,7 +33,7 @@ def test_style_loss_falls_and_output_changes(images) -> None:
     events, result = _run(content, [style], settings=StyleSettings(**FAST))
     losses = [e.losses["style"] for e in events if e.losses]
     assert len(losses) == 24 and events[-1].step == events[-1].total == 24
-    first_scale = [e.losses["style"] for e in events if e.losses and e.scale == 0]
+    first_scale = [e.losses["style"] for e in events if e.losses and e.extra["scale"] == 0]
     assert first_scale[-1] < 0.5 * first_scale[0]
     assert result.shape == (1, 3, 43, 64)
     resized_content = torch.nn.functional.interpolate(content, size=(43, 64), mode="area")
@@ -86,7 +87,7 @@ def test_mask_leaves_unmasked_region_untouched(images) -> None:
 
 def test_preserve_color_luminance_keeps_the_photos_chroma(images) -> None:
     content, style = images
-    result = stylize(content, [style], settings=StyleSettings(**FAST, preserve_color="luminance"))
+    result = stylize(content, [style], settings=StyleSettings(**FAST, preserve_color=True, color_method="luminance"))
     resized = torch.nn.functional.interpolate(content, size=result.shape[-2:], mode="bilinear", antialias=True).clamp(0, 1)
     chroma = lambda im: color.rgb_to_yiq(im)[:, 1:]  # noqa: E731
     plain = stylize(content, [style], settings=StyleSettings(**FAST))
@@ -95,7 +96,7 @@ def test_preserve_color_luminance_keeps_the_photos_chroma(images) -> None:
 
 def test_preserve_color_histogram_runs(images) -> None:
     content, style = images
-    result = stylize(content, [style], settings=StyleSettings(**FAST, preserve_color="histogram"))
+    result = stylize(content, [style], settings=StyleSettings(**FAST, preserve_color=True, color_method="histogram"))
     assert result.shape[-1] == 64
 
 
@@ -111,7 +112,7 @@ def test_tiled_refinement_has_no_seams(images) -> None:
     content, style = images
     settings = StyleSettings(size=256, steps=12, tile_size=128, tile_overlap=32, pyramid_levels=2, preview_every=0)
     events = list(stylize_steps(content, [style], settings=settings))
-    tiles = {e.tile for e in events if e.tile}
+    tiles = {e.extra["tile"] for e in events if e.extra["tile"]}
     assert max(count for _, count in tiles) >= 4  # the top scale (256x171) was refined in tiles...
     result = events[-1].result
     assert result.shape[-2:] == (171, 256)

@@ -41,6 +41,17 @@ def test_normalised_mse() -> None:
     assert normalised_mse(torch.tensor([1.0, 1.0]), torch.tensor([2.0, 0.0])).item() == pytest.approx(0.5)
 
 
+def test_content_loss_of_a_batch_is_the_mean_of_its_items() -> None:
+    """So that half a batch on each of two processes trains like the whole batch on one."""
+    from atelier.style.losses import content_loss
+
+    a, b = torch.tensor([[1.0, 1.0]]), torch.tensor([[3.0, 0.0]])
+    ta, tb = torch.tensor([[2.0, 0.0]]), torch.tensor([[0.0, 1.0]])
+    # by hand: item a: (1 + 1) / 4 = 0.5; item b: (9 + 1) / 1 = 10
+    assert content_loss(a, ta).item() == pytest.approx(0.5)
+    assert content_loss(torch.cat([a, b]), torch.cat([ta, tb])).item() == pytest.approx((0.5 + 10) / 2)
+
+
 def test_normalised_mse_broadcast_target_is_a_mean_over_the_batch() -> None:
     target = torch.tensor([[2.0, 0.0]])
     batch = torch.tensor([[1.0, 1.0], [2.0, 0.0]])  # relative errors 0.5 and 0

@@ -54,11 +54,14 @@ def _safe_load(path: Path, what: str, error: type[Exception] = InputError, unrea
         raise error(f"{path}: {unreadable} {what} ({type(failure).__name__})") from None
 
 
-def load_checkpoint(path: str | Path, kind: str) -> dict:
-    """Load a file written by :func:`save_checkpoint` and check its ``format`` field is ``kind``."""
+def load_checkpoint(path: str | Path, kind: str | tuple[str, ...]) -> dict:
+    """Load a file written by :func:`save_checkpoint` and check its ``format`` field is ``kind``
+    (or one of several kinds)."""
     path = Path(path)
+    kinds = (kind,) if isinstance(kind, str) else tuple(kind)
+    kind = kinds[0]
     data = _safe_load(path, f"Atelier {kind} file", unreadable="not an")
-    if not isinstance(data, dict) or data.get("format") != kind:
+    if not isinstance(data, dict) or data.get("format") not in kinds:
         found = data.get("format") if isinstance(data, dict) else None
         hint = f" (it is an '{found}' file)" if isinstance(found, str) else ""
         raise InputError(f"{path}: not an Atelier {kind} file{hint}")

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import hashlib
 import json
 from dataclasses import asdict, dataclass, field, fields
 from datetime import datetime, timezone
@@ -10,17 +9,9 @@ from pathlib import Path
 from typing import Any
 
 from atelier.errors import InputError
+from atelier.io.paths import file_sha256  # noqa: F401 (re-exported)
 
 RECIPE_KEY = "atelier:recipe"
-
-
-def file_sha256(path: str | Path, chunk: int = 1 << 20) -> str:
-    """Hex SHA-256 of a file's bytes."""
-    digest = hashlib.sha256()
-    with open(path, "rb") as handle:
-        while block := handle.read(chunk):
-            digest.update(block)
-    return digest.hexdigest()
 
 
 def _version() -> str:
@@ -50,6 +41,10 @@ class Recipe:
 
     def to_json(self) -> str:
         return json.dumps(asdict(self), sort_keys=True)
+
+    def png_text(self) -> dict[str, str]:
+        """The text chunk that carries this recipe in a PNG (``save_image(..., text=...)``)."""
+        return {RECIPE_KEY: self.to_json()}
 
     @classmethod
     def from_json(cls, text: str) -> "Recipe":
@@ -85,3 +80,11 @@ class Recipe:
 
         location = str(source) if is_sample(source) else str(Path(source).resolve())
         self.inputs[role] = {"path": location, "sha256": source_sha256(source)}
+
+
+def read_recipe(path: str | Path) -> Recipe | None:
+    """The recipe embedded in a PNG written by Atelier, or None when there is none."""
+    from atelier.io import read_text_chunks
+
+    text = read_text_chunks(path).get(RECIPE_KEY)
+    return None if text is None else Recipe.from_json(text)

@@ -1,7 +1,20 @@
-"""Generate new images with GANs trained on an artist's own small collection."""
+"""Generate new images with GANs trained on an artist's own small collection.
 
-from atelier.generate.data import load_dataset
-from atelier.generate.sample import evaluate, interpolate, sample, sample_grid
-from atelier.generate.train import GanEvent, GanSettings, load_generator, train_gan
+Names are imported on first use, so that the settings (``atelier.generate.settings``) and
+``--help`` load no PyTorch.
+"""
 
-__all__ = ["GanEvent", "GanSettings", "evaluate", "interpolate", "load_dataset", "load_generator", "sample", "sample_grid", "train_gan"]
+from atelier.lazy import lazy_exports
+
+_EXPORTS = {
+    "GanSettings": "atelier.generate.settings",
+    "load_dataset": "atelier.generate.data",
+    "evaluate": "atelier.generate.sample",
+    "interpolate": "atelier.generate.sample",
+    "sample": "atelier.generate.sample",
+    "sample_grid": "atelier.generate.sample",
+    "load_generator": "atelier.generate.train",
+    "train_gan": "atelier.generate.train",
+}
+__all__ = sorted(_EXPORTS)
+__getattr__ = lazy_exports(__name__, _EXPORTS)

@@ -47,6 +47,11 @@ class Discriminator(nn.Module):
         return self.head(self.body(x).flatten(1)).squeeze(1)
 
 
+def to_unit(images: torch.Tensor) -> torch.Tensor:
+    """Generator outputs in [-1, 1] to images in [0, 1]."""
+    return (images.clamp(-1, 1) + 1) / 2
+
+
 class EMA:
     """Exponential moving average of a model's weights, used for sampling.
 

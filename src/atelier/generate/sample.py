@@ -11,7 +11,9 @@ import torch.nn.functional as F
 from atelier.errors import InputError
 from atelier.generate.data import load_dataset
 from atelier.generate.models import Generator, truncated_noise
-from atelier.generate.train import Run, _to_unit, effnet_features, image_grid, load_generator
+from atelier.generate.models import to_unit
+from atelier.generate.train import effnet_features, image_grid, load_generator
+from atelier.runs import RunFiles
 from atelier import checks
 from atelier.io import check_output_path, save_image, tensor_to_pil
 from atelier.recipe import Recipe
@@ -32,7 +34,7 @@ def sample(run_dir: str | Path, n: int = 64, seed: int = 0, truncation: float | 
 def _generate(generator: Generator, n: int, seed: int, truncation: float | None = None) -> torch.Tensor:
     z = truncated_noise(n, generator.z_dim, truncation, torch.Generator().manual_seed(seed))
     with torch.no_grad():
-        return _to_unit(generator(z))
+        return to_unit(generator(z))
 
 
 def sample_grid(run_dir: str | Path, output: str | Path, n: int = 64, seed: int = 0, truncation: float | None = None) -> Path:
@@ -40,8 +42,8 @@ def sample_grid(run_dir: str | Path, output: str | Path, n: int = 64, seed: int 
     check_output_path(output)
     grid = image_grid(sample(run_dir, n, seed, truncation))
     recipe = Recipe("gan.sample", params={"n": n, "truncation": truncation}, seed=seed, backbone="dcgan")
-    recipe.add_input("checkpoint", Run(Path(run_dir)).checkpoint)
-    return save_image(grid, output, recipe=recipe)
+    recipe.add_input("checkpoint", RunFiles.in_folder(run_dir).state)
+    return save_image(grid, output, text=recipe.png_text())
 
 
 def _slerp(a: torch.Tensor, b: torch.Tensor, t: float) -> torch.Tensor:
@@ -67,7 +69,7 @@ def interpolate(run_dir: str | Path, output: str | Path, keyframes: int = 4, fra
     keys = truncated_noise(keyframes, generator.z_dim, None, torch.Generator().manual_seed(seed))
     zs = [_slerp(keys[i], keys[(i + 1) % keyframes], t / frames_between) for i in range(keyframes) for t in range(frames_between)]
     with torch.no_grad():
-        images = _to_unit(generator(torch.stack(zs)))
+        images = to_unit(generator(torch.stack(zs)))
     frames = [tensor_to_pil(img[None]).resize((generator.size * scale,) * 2, resample=0 if scale > 1 else 1) for img in images]
     tmp = output.with_name(f".{output.name}.part{suffix}")
     try:

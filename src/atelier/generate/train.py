@@ -1,80 +1,35 @@
-"""Training a GAN on a small collection, with everything a long run needs: progress,
-sample grids, atomic checkpoints, resume (step count, optimisers, RNG), Ctrl-C saves,
-a CSV of losses and Frechet scores, and a plot of them."""
+"""Training a GAN on a small collection: a DCGAN (or projected) discriminator with DiffAugment,
+hinge loss, spectral norm, TTUR and EMA sampling.
+
+The lifecycle (run folder, checkpoints, exact resume, Ctrl-C, sample grids, ``log.csv`` and
+``curves.png``, time limit, keeping the best generator, several processes) is the runner's
+(:mod:`atelier.runs`); this module supplies the models, the data and one step.
+"""
 
 from __future__ import annotations
 
-import csv
 import functools
-import io
 import threading
-from dataclasses import asdict, dataclass, field
+from dataclasses import asdict
 from pathlib import Path
-from typing import Callable
 
 import numpy as np
 import torch
 import torch.nn.functional as F
 
-from atelier import checks
+from atelier import distributed
 from atelier.checkpoints import load_checkpoint, model_file_errors, save_checkpoint
-from atelier.errors import Cancelled, InputError
+from atelier.errors import InputError
+from atelier.events import OnEvent
 from atelier.generate.augment import diff_augment
 from atelier.generate.data import load_dataset
-from atelier.generate.models import EMA, Discriminator, Generator, truncated_noise
+from atelier.generate.models import EMA, Discriminator, Generator, to_unit, truncated_noise
 from atelier.io import save_image
-from atelier.io.atomic import atomic_write_text, remove_stale_parts
+from atelier.generate.settings import DISCRIMINATORS, SIZES, GanSettings  # noqa: F401 (re-exported)
+from atelier.runs import RunFiles, Runner, RunSettings, Trainer, parse_duration
 
-FORMAT = "atelier-gan"
-SIZES = (32, 64, 128)
-DISCRIMINATORS = ("dcgan", "projected")
-
-
-@dataclass
-class GanSettings:
-    size: int = 64
-    steps: int = 1000
-    batch: int = 32
-    z_dim: int = 128
-    width: int = 64
-    # Two time-scale update rule (Heusel et al. 2017), the usual SN-GAN recipe. Measured on
-    # 300 painting crops, 300 steps at 32 px: fid_effnet 410 against 506 with DCGAN's
-    # (2e-4, 2e-4, betas 0.5/0.999), and visibly the collection's palettes (docs/generate.md).
-    lr: float = 1e-4
-    """Generator learning rate."""
-    lr_d: float | None = 4e-4
-    """Discriminator learning rate (None: same as the generator's)."""
-    betas: tuple[float, float] = (0.0, 0.9)
-    augment: str = "color,translation,cutout"
-    discriminator: str = "dcgan"
-    """'dcgan' (a spectral-norm DCGAN discriminator on pixels) or 'projected' (small
-    discriminators on frozen EfficientNet-Lite0 features, Sauer et al. 2021)."""
-    ema_decay: float = 0.999
-    sample_every: int = 100
-    checkpoint_every: int = 100
-    eval_every: int = 0
-    """Frechet score (EfficientNet features) every N steps; 0: only at the end."""
-    eval_samples: int = 256
-    seed: int = 0
-
-    def validate(self) -> None:
-        checks.one_of("size", self.size, SIZES)
-        checks.in_range("steps", self.steps, 1, 10_000_000)
-        checks.in_range("batch", self.batch, 2, 1024)
-        checks.in_range("z_dim", self.z_dim, 8, 1024)
-        checks.in_range("width", self.width, 8, 1024)
-        checks.in_range("lr", self.lr, 1e-8, 1)
-        if self.lr_d is not None:
-            checks.in_range("lr_d", self.lr_d, 1e-8, 1)
-        checks.in_range("ema_decay", self.ema_decay, 0, 0.999999)
-        for name in ("sample_every", "checkpoint_every"):
-            checks.in_range(name, getattr(self, name), 1, 10_000_000)
-        checks.in_range("eval_every", self.eval_every, 0, 10_000_000)
-        checks.in_range("eval_samples", self.eval_samples, 2, 50_000)
-        checks.seed(self.seed)
-        checks.one_of("discriminator", self.discriminator, DISCRIMINATORS)
-
-
+KIND = "gan"
+LEGACY_FORMAT = "atelier-gan"  # checkpoints written before the runner (sampling still reads them)
 
 
 def build_discriminator(settings: GanSettings) -> torch.nn.Module:
@@ -83,17 +38,6 @@ def build_discriminator(settings: GanSettings) -> torch.nn.Module:
 
         return ProjectedDiscriminator()
     return Discriminator(settings.size, settings.width)
-
-
-@dataclass
-class GanEvent:
-    step: int
-    total: int
-    losses: dict[str, float] = field(default_factory=dict)
-
-
-def _to_unit(images: torch.Tensor) -> torch.Tensor:
-    return (images.clamp(-1, 1) + 1) / 2
 
 
 def image_grid(images: torch.Tensor, columns: int | None = None) -> torch.Tensor:
@@ -106,34 +50,6 @@ def image_grid(images: torch.Tensor, columns: int | None = None) -> torch.Tensor
         r, col = divmod(i, columns)
         grid[:, 2 + r * (s + 2) : 2 + r * (s + 2) + s, 2 + col * (s + 2) : 2 + col * (s + 2) + s] = image
     return grid[None]
-
-
-def truncate_log(log: Path, step: int) -> None:
-    """Keep the header and the rows up to ``step`` of a CSV log whose first column is the step.
-
-    A run killed between two checkpoints logged steps that its resume will train again;
-    without this, those rows would appear twice.
-    """
-    if not log.is_file():
-        return
-    with open(log, newline="") as handle:
-        rows = list(csv.reader(handle))
-    kept = rows[:1] + [row for row in rows[1:] if row and row[0].isdigit() and int(row[0]) <= step]
-    if len(kept) != len(rows):
-        buffer = io.StringIO()
-        csv.writer(buffer).writerows(kept)
-        atomic_write_text(log, buffer.getvalue())
-
-
-class Run:
-    """A training run's folder: ``checkpoint.pt``, ``samples/``, ``log.csv``, ``curves.png``."""
-
-    def __init__(self, folder: Path) -> None:
-        self.folder = folder
-        self.checkpoint = folder / "checkpoint.pt"
-        self.samples = folder / "samples"
-        self.log = folder / "log.csv"
-        self.curves = folder / "curves.png"
 
 
 @functools.lru_cache(maxsize=1)
@@ -154,22 +70,128 @@ def effnet_features(images: torch.Tensor, batch: int = 64) -> np.ndarray:
     # Measuring must not change training: nothing here may draw from the global RNG.
     with torch.no_grad(), torch.random.fork_rng():
         for start in range(0, len(images), batch):
-            x = F.interpolate(images[start : start + batch].float(), size=(160, 160), mode="bilinear", align_corners=False)
+            x = F.interpolate(images[start : start + batch].float().cpu(), size=(160, 160), mode="bilinear", align_corners=False)
             out.append(model.features((x - mean) / std).mean(dim=(2, 3)))
     return torch.cat(out).numpy()
 
 
-def load_generator(run_dir: str | Path) -> tuple[Generator, dict]:
-    """The EMA generator of a run (what sampling uses) and the checkpoint's metadata."""
-    run = Run(Path(run_dir))
-    if not run.checkpoint.is_file():
-        raise InputError(f"{run_dir}: no checkpoint.pt here; train with `atelier gan train DATA --out {run_dir}`")
-    data = load_checkpoint(run.checkpoint, FORMAT)
-    with model_file_errors(run.checkpoint, "GAN"):
-        settings = GanSettings(**{**data["settings"], "betas": tuple(data["settings"]["betas"])})
+def _step_generator(seed: int, step: int, rank: int) -> torch.Generator:
+    """The random numbers of one step on one rank: the same on a resume, different across ranks."""
+    return torch.Generator().manual_seed((seed * 1_000_003 + step) * 1009 + rank)
+
+
+class GanTrainer(Trainer):
+    """One step: a discriminator update on real and generated images (hinge loss, both through
+    DiffAugment), then a generator update through the same augmentation, then EMA."""
+
+    kind = KIND
+
+    def __init__(self, settings: GanSettings, images: torch.Tensor, ctx: distributed.Context, data_path: str) -> None:
+        self.options, self.images, self.ctx, self.data_path = settings, images, ctx, data_path
+        self.global_batch = settings.batch
+        torch.manual_seed(settings.seed)
+        device = ctx.device
+        self.generator = Generator(settings.size, settings.z_dim, settings.width).to(device)
+        self.discriminator = build_discriminator(settings).to(device)
+        self.g, self.d = distributed.wrap(self.generator, ctx), distributed.wrap(self.discriminator, ctx)
+        self.opt_g = torch.optim.Adam(self.generator.parameters(), lr=settings.lr, betas=settings.betas)
+        trainable = [p for p in self.discriminator.parameters() if p.requires_grad]
+        self.opt_d = torch.optim.Adam(trainable, lr=settings.lr_d or settings.lr, betas=settings.betas)
+        self.ema = EMA(self.generator, settings.ema_decay)
+        self.batches = distributed.EpochBatches(len(images), settings.batch, ctx, settings.seed)
+        self.fixed_z = truncated_noise(64, settings.z_dim, None, torch.Generator().manual_seed(1234)).to(device)
+        self._real_features: np.ndarray | None = None
+
+    def train_step(self, step: int) -> dict[str, float]:
+        s, device = self.options, self.ctx.device
+        rng = _step_generator(s.seed, step, self.ctx.rank)
+        real = self.images[self.batches.batch(step)].float() / 127.5 - 1
+        flip = torch.rand(len(real), generator=rng) < 0.5
+        real = torch.where(flip[:, None, None, None], real.flip(-1), real).to(device)
+        z = torch.randn(len(real), s.z_dim, generator=rng).to(device)
+        fake = self.g(z)
+        # Discriminator: real and fake in one forward pass (one pass per DDP iteration).
+        scores = self.d(torch.cat([diff_augment(real, s.augment, rng), diff_augment(fake.detach(), s.augment, rng)]))
+        d_real, d_fake = scores[: len(real)], scores[len(real) :]
+        loss_d = F.relu(1 - d_real).mean() + F.relu(1 + d_fake).mean()
+        self.opt_d.zero_grad(set_to_none=True)
+        loss_d.backward()
+        self.opt_d.step()
+        # Generator: through the same augmentation (it is differentiable).
+        loss_g = -self.d(diff_augment(fake, s.augment, rng)).mean()
+        self.opt_g.zero_grad(set_to_none=True)
+        loss_g.backward()
+        self.opt_g.step()
+        self.ema.update(self.generator, step)
+        return {"loss_d": loss_d.item(), "loss_g": loss_g.item()}
+
+    def evaluate(self, step: int) -> dict[str, float]:
+        """``fid_effnet`` of the EMA generator against the collection (main process only)."""
+        if not self.ctx.is_main:
+            return {}
+        from atelier.metrics import frechet_between
+
+        n = self.options.eval_samples
+        if self._real_features is None:
+            pick = torch.randperm(len(self.images), generator=torch.Generator().manual_seed(0))[:n]
+            self._real_features = effnet_features(self.images[pick].float() / 255)
+        with torch.no_grad():
+            z = truncated_noise(n, self.options.z_dim, None, torch.Generator().manual_seed(99)).to(self.ctx.device)
+            fake = to_unit(self.ema.model(z))
+        return {"fid_effnet": frechet_between(effnet_features(fake), self._real_features)}
+
+    def preview(self, step: int, folder: Path) -> Path | None:
+        with torch.no_grad():
+            return save_image(image_grid(to_unit(self.ema.model(self.fixed_z)).cpu()), folder / f"step_{step:06d}.png")
+
+    def save_model(self, step: int, best: bool) -> Path | None:
+        """The best generator by ``fid_effnet`` goes to ``best.pt`` (the latest is in the training state)."""
+        if not best or self.best_path is None:
+            return None
+        return save_checkpoint({
+            "format": f"atelier-run-{KIND}", "version": 1, "step": step, "settings": self.settings(),
+            "trainer": {"generator_ema": self.ema.model.state_dict()},
+        }, self.best_path)
+
+    best_path: Path | None = None
+
+    def state_dict(self) -> dict:
+        return {
+            "generator": self.generator.state_dict(), "discriminator": self.discriminator.state_dict(),
+            "generator_ema": self.ema.model.state_dict(), "opt_g": self.opt_g.state_dict(), "opt_d": self.opt_d.state_dict(),
+            "images": len(self.images),
+        }
+
+    def load_state_dict(self, state: dict) -> None:
+        self.generator.load_state_dict(state["generator"])
+        self.discriminator.load_state_dict(state["discriminator"])
+        self.ema.model.load_state_dict(state["generator_ema"])
+        self.opt_g.load_state_dict(state["opt_g"])
+        self.opt_d.load_state_dict(state["opt_d"])
+
+    def settings(self) -> dict:
+        return {**asdict(self.options), "data": self.data_path}
+
+
+def load_generator(run_dir: str | Path, which: str = "latest") -> tuple[Generator, dict]:
+    """The EMA generator of a run (what sampling uses) and its metadata: ``step``, ``settings``.
+
+    ``which`` is ``latest`` (the training state) or ``best`` (the lowest ``fid_effnet`` seen).
+    Reads runs written by the runner and runs from earlier versions of Atelier alike.
+    """
+    files = RunFiles.in_folder(run_dir)
+    path = files.state if which == "latest" else files.folder / "best.pt"
+    if not path.is_file():
+        hint = "train with `atelier gan train DATA --out " + str(run_dir) + "`" if which == "latest" else "no evaluation has run yet"
+        raise InputError(f"{run_dir}: no {path.name} here; {hint}")
+    data = load_checkpoint(path, (f"atelier-run-{KIND}", LEGACY_FORMAT))
+    with model_file_errors(path, "GAN"):
+        state = data["trainer"] if "trainer" in data else data
+        raw = {k: v for k, v in data["settings"].items() if k in GanSettings.__dataclass_fields__}
+        settings = GanSettings(**{**raw, "betas": tuple(raw["betas"])})
         generator = Generator(settings.size, settings.z_dim, settings.width)
-        generator.load_state_dict(data["generator_ema"])
-    return generator.eval(), data
+        generator.load_state_dict(state["generator_ema"])
+    return generator.eval(), {"step": int(data["step"]), "settings": asdict(settings)}
 
 
 def train_gan(
@@ -178,127 +200,32 @@ def train_gan(
     settings: GanSettings | None = None,
     *,
     resume: bool = False,
-    on_progress: Callable[[GanEvent], None] | None = None,
+    force: bool = False,
+    time_limit: float | str | None = None,
+    on_progress: OnEvent | None = None,
     cancel: threading.Event | None = None,
-) -> Run:
-    """Train (or with ``resume``, continue) a DCGAN with DiffAugment, hinge loss and EMA."""
-    run = Run(Path(run_dir))
-    previous = None
-    if resume:
-        if not run.checkpoint.is_file():
-            raise InputError(f"{run_dir}: nothing to resume (no checkpoint.pt)")
-        previous = load_checkpoint(run.checkpoint, FORMAT)
-        old = previous["settings"]
+) -> RunFiles:
+    """Train (or with ``resume``, continue; with ``force``, start over) a GAN in ``run_dir``.
+
+    With ``resume`` the run's own settings are kept and ``settings.steps`` (when given) is
+    the new total. Returns the run's files (``state``, ``log``, ``curves``, ``previews``).
+    """
+    files = RunFiles.in_folder(run_dir)
+    runner = Runner(files, KIND, resume=resume, force=force)
+    if runner.previous_settings is not None:
+        old = {k: v for k, v in runner.previous_settings.items() if k in GanSettings.__dataclass_fields__}
         steps = settings.steps if settings else old["steps"]
-        # Runs saved before the projected mode existed were DCGAN runs.
-        settings = GanSettings(**{"discriminator": "dcgan", **old, "betas": tuple(old["betas"]), "steps": steps})
-    elif run.checkpoint.exists():
-        raise InputError(f"{run_dir} already holds a run; use --resume to continue it or choose another --out")
+        settings = GanSettings(**{**old, "betas": tuple(old["betas"]), "steps": steps})
     settings = settings or GanSettings()
     settings.validate()
+    limit = parse_duration(time_limit)
     dataset = load_dataset(data_path, settings.size)
     if len(dataset.images) < 2:
         raise InputError("a GAN needs at least 2 training images")
-    run.samples.mkdir(parents=True, exist_ok=True)
-
-    torch.manual_seed(settings.seed)
-    generator = Generator(settings.size, settings.z_dim, settings.width)
-    discriminator = build_discriminator(settings)
-    opt_g = torch.optim.Adam(generator.parameters(), lr=settings.lr, betas=settings.betas)
-    opt_d = torch.optim.Adam([p for p in discriminator.parameters() if p.requires_grad], lr=settings.lr_d or settings.lr, betas=settings.betas)
-    ema = EMA(generator, settings.ema_decay)
-    rng = torch.Generator().manual_seed(settings.seed)
-    step = 0
-    if previous is not None:
-        with model_file_errors(run.checkpoint, "GAN training"):
-            generator.load_state_dict(previous["generator"])
-            discriminator.load_state_dict(previous["discriminator"])
-            ema.model.load_state_dict(previous["generator_ema"])
-            opt_g.load_state_dict(previous["opt_g"])
-            opt_d.load_state_dict(previous["opt_d"])
-            rng.set_state(previous["rng"])
-            torch.set_rng_state(previous["torch_rng"])
-            step = int(previous["step"])
-        remove_stale_parts(run.checkpoint)
-    fixed_z = truncated_noise(64, settings.z_dim, None, torch.Generator().manual_seed(1234))
-    real_features: np.ndarray | None = None
-
-    def save() -> None:
-        save_checkpoint({
-            "format": FORMAT, "version": 1, "settings": asdict(settings), "step": step,
-            "generator": generator.state_dict(), "discriminator": discriminator.state_dict(),
-            "generator_ema": ema.model.state_dict(), "opt_g": opt_g.state_dict(), "opt_d": opt_d.state_dict(),
-            "rng": rng.get_state(), "torch_rng": torch.get_rng_state(), "images": len(dataset.images),
-        }, run.checkpoint)
-
-    def write_samples() -> None:
-        with torch.no_grad():
-            save_image(image_grid(_to_unit(ema.model(fixed_z))), run.samples / f"step_{step:06d}.png")
-
-    def frechet() -> float:
-        nonlocal real_features
-        from atelier.metrics import frechet_between
-
-        if real_features is None:
-            pick = torch.randperm(len(dataset.images), generator=torch.Generator().manual_seed(0))[: settings.eval_samples]
-            real_features = effnet_features(dataset.images[pick].float() / 255)
-        with torch.no_grad():
-            z = truncated_noise(settings.eval_samples, settings.z_dim, None, torch.Generator().manual_seed(99))
-            fake = _to_unit(ema.model(z))
-        return frechet_between(effnet_features(fake), real_features)
-
-    if previous is not None:
-        truncate_log(run.log, step)  # rows written after the last checkpoint would repeat
-    new_log = not run.log.exists()
-    with open(run.log, "a", newline="") as log_file:
-        writer = csv.writer(log_file)
-        if new_log:
-            writer.writerow(["step", "loss_d", "loss_g", "fid_effnet"])
-        try:
-            while step < settings.steps:
-                if cancel is not None and cancel.is_set():
-                    raise Cancelled("training cancelled")
-                index = torch.randint(0, len(dataset.images), (settings.batch,), generator=rng)
-                real = dataset.images[index].float() / 127.5 - 1
-                if torch.rand((), generator=rng) < 0.5:
-                    real = real.flip(-1)
-                z = torch.randn(settings.batch, settings.z_dim, generator=rng)
-                fake = generator(z)
-                # Discriminator: hinge loss on augmented real and fake images.
-                d_real = discriminator(diff_augment(real, settings.augment))
-                d_fake = discriminator(diff_augment(fake.detach(), settings.augment))
-                loss_d = F.relu(1 - d_real).mean() + F.relu(1 + d_fake).mean()
-                opt_d.zero_grad(set_to_none=True)
-                loss_d.backward()
-                opt_d.step()
-                # Generator: through the same augmentation (it is differentiable).
-                loss_g = -discriminator(diff_augment(fake, settings.augment)).mean()
-                opt_g.zero_grad(set_to_none=True)
-                loss_g.backward()
-                opt_g.step()
-                ema.update(generator, step)
-                step += 1
-                score = ""
-                if settings.eval_every and step % settings.eval_every == 0:
-                    score = f"{frechet():.4f}"
-                if step == settings.steps and not score:
-                    score = f"{frechet():.4f}"
-                writer.writerow([step, f"{loss_d.item():.5f}", f"{loss_g.item():.5f}", score])
-                log_file.flush()
-                if settings.sample_every and (step % settings.sample_every == 0 or step == settings.steps):
-                    write_samples()
-                if step % settings.checkpoint_every == 0 or step == settings.steps:
-                    save()
-                if on_progress:
-                    losses = {"d": loss_d.item(), "g": loss_g.item()}
-                    if score:
-                        losses["fid_effnet"] = float(score)
-                    on_progress(GanEvent(step, settings.steps, losses))
-        except (KeyboardInterrupt, Cancelled) as stop:
-            save()  # at most the current step is lost
-            reason = "cancelled" if isinstance(stop, Cancelled) else "interrupted"
-            raise Cancelled(f"training {reason} at step {step}: checkpoint saved in {run.folder}; continue with --resume") from None
-    from atelier.generate.plots import plot_curves
-
-    plot_curves(run.log, run.curves)
-    return run
+    trainer = GanTrainer(settings, dataset.images, runner.ctx, str(data_path))
+    trainer.best_path = files.folder / "best.pt"
+    runner.run(trainer, RunSettings(
+        steps=settings.steps, checkpoint_every=settings.checkpoint_every, preview_every=settings.sample_every,
+        eval_every=settings.eval_every, time_limit=limit, best_metric="fid_effnet",
+    ), on_event=on_progress, cancel=cancel)
+    return files

@@ -10,7 +10,7 @@ from atelier.io.images import (
     load_image,
     pil_to_tensor,
     read_image,
-    read_recipe,
+    read_text_chunks,
     resize_array,
     resize_longest,
     resize_to,
@@ -29,7 +29,7 @@ __all__ = [
     "load_image",
     "pil_to_tensor",
     "read_image",
-    "read_recipe",
+    "read_text_chunks",
     "resize_array",
     "resize_longest",
     "resize_to",
@@ -41,6 +41,6 @@ __all__ = [
 from atelier.io.sources import SAMPLES, is_sample, load_source, read_source, source_sha256  # noqa: E402
 
 __all__ += ["SAMPLES", "is_sample", "load_source", "read_source", "source_sha256"]
-from atelier.io.paths import check_new_file, check_not_an_input, is_same_file  # noqa: E402
+from atelier.io.paths import check_new_file, check_not_an_input, file_sha256, is_same_file  # noqa: E402
 
-__all__ += ["check_new_file", "check_not_an_input", "is_same_file"]
+__all__ += ["check_new_file", "check_not_an_input", "file_sha256", "is_same_file"]

@@ -19,7 +19,6 @@ from PIL import Image, ImageOps, PngImagePlugin, UnidentifiedImageError
 from atelier.errors import ImageError
 from atelier.io.atomic import atomic_write
 from atelier.io.paths import check_not_an_input
-from atelier.recipe import RECIPE_KEY, Recipe
 
 if TYPE_CHECKING:  # torch is imported only where tensors are made: the fast-style path runs without it
     import torch
@@ -290,16 +289,16 @@ def save_image(
     path: str | Path,
     *,
     alpha: torch.Tensor | None = None,
-    recipe: Recipe | None = None,
+    text: dict[str, str] | None = None,
     quality: int = 95,
 ) -> Path:
     """Write an image atomically (temporary file, then rename) as PNG, JPEG or WebP.
 
-    PNGs carry the recipe as an iTXt chunk named ``atelier:recipe``. JPEG has no alpha:
-    alpha is dropped there. Returns the path written.
+    PNGs carry ``text`` as iTXt chunks (how Atelier embeds its recipes: see
+    :mod:`atelier.recipe`). JPEG has no alpha: alpha is dropped there. Returns the path written.
     """
     fmt = check_output_path(path)
-    return _write_pil(tensor_to_pil(rgb, None if fmt == "JPEG" else alpha), Path(path), fmt, recipe, quality)
+    return _write_pil(tensor_to_pil(rgb, None if fmt == "JPEG" else alpha), Path(path), fmt, text, quality)
 
 
 def write_image(
@@ -307,7 +306,7 @@ def write_image(
     path: str | Path,
     *,
     alpha: np.ndarray | None = None,
-    recipe: Recipe | None = None,
+    text: dict[str, str] | None = None,
     quality: int = 95,
 ) -> Path:
     """:func:`save_image` for arrays, without PyTorch: ``rgb`` is ``(H, W, 3)`` float in [0, 1]."""
@@ -317,15 +316,15 @@ def write_image(
         if alpha.shape != rgb.shape[:2]:
             alpha = resize_array(alpha, rgb.shape[1], rgb.shape[0])
         image.putalpha(Image.fromarray((np.clip(alpha, 0, 1) * 255 + 0.5).astype(np.uint8), "L"))
-    return _write_pil(image, Path(path), fmt, recipe, quality)
+    return _write_pil(image, Path(path), fmt, text, quality)
 
 
-def _write_pil(image: Image.Image, path: Path, fmt: str, recipe: Recipe | None, quality: int) -> Path:
+def _write_pil(image: Image.Image, path: Path, fmt: str, text: dict[str, str] | None, quality: int) -> Path:
     options: dict = {}
     if fmt == "PNG":
         info = PngImagePlugin.PngInfo()
-        if recipe is not None:
-            info.add_itxt(RECIPE_KEY, recipe.to_json())
+        for key, value in (text or {}).items():
+            info.add_itxt(key, value)
         options["pnginfo"] = info
         # Level 1 instead of 6: files ~10% larger, written 3-4x faster (a 1024 px stylisation is
         # otherwise dominated by PNG compression).
@@ -335,10 +334,9 @@ def _write_pil(image: Image.Image, path: Path, fmt: str, recipe: Recipe | None, 
     return atomic_write(path, lambda stream: image.save(stream, format=fmt, **options))
 
 
-def read_recipe(path: str | Path) -> Recipe | None:
-    """The recipe embedded in a PNG written by Atelier, or None when there is none."""
+def read_text_chunks(path: str | Path) -> dict[str, str]:
+    """The text chunks of an image (PNG iTXt/tEXt), checked like any image we open."""
     image = _open_checked(Path(path), max_megapixels())
-    text = getattr(image, "text", {}).get(RECIPE_KEY) if hasattr(image, "text") else None
-    if text is None:
-        text = image.info.get(RECIPE_KEY)
-    return None if text is None else Recipe.from_json(text)
+    found = {k: v for k, v in image.info.items() if isinstance(v, str)}
+    found.update({k: str(v) for k, v in getattr(image, "text", {}).items()})
+    return found

@@ -7,6 +7,7 @@ inputs, and a model or a run that already exists is only replaced when the user 
 
 from __future__ import annotations
 
+import hashlib
 import os
 from pathlib import Path
 from typing import Iterable, Sequence
@@ -56,3 +57,12 @@ def check_new_file(
     if path.exists() and not force:
         raise InputError(f"{path} already exists; add --force to replace it (or choose another name)")
     return path
+
+
+def file_sha256(path: str | Path, chunk: int = 1 << 20) -> str:
+    """Hex SHA-256 of a file's bytes."""
+    digest = hashlib.sha256()
+    with open(path, "rb") as handle:
+        while block := handle.read(chunk):
+            digest.update(block)
+    return digest.hexdigest()

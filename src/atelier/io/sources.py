@@ -10,7 +10,7 @@ import numpy as np
 
 from atelier.errors import ImageError
 from atelier.io.images import LoadedImage, array_to_tensor, fit_size, load_image, read_image, resize_array, resize_longest
-from atelier.recipe import file_sha256
+from atelier.io.paths import file_sha256
 
 SAMPLE_PREFIX = "sample:"
 #: Colour photos shipped inside scikit-image (no download needed).

@@ -18,6 +18,9 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Callable
 
+import numpy as np
+from PIL import Image
+
 from atelier.errors import AtelierError, Cancelled
 from atelier.io import tensor_to_pil
 from atelier.io.atomic import atomic_write_text
@@ -30,8 +33,11 @@ class QueueFull(AtelierError):
 
 
 def preview_data_url(image) -> str:
-    """A small JPEG data URL of a ``(1, 3, H, W)`` tensor, for streaming to the page."""
-    pil = tensor_to_pil(image)
+    """A small JPEG data URL of a ``(1, 3, H, W)`` tensor or an ``(H, W, 3)`` array, for the page."""
+    if isinstance(image, np.ndarray):
+        pil = Image.fromarray((np.clip(image, 0, 1) * 255 + 0.5).astype(np.uint8))
+    else:
+        pil = tensor_to_pil(image)
     pil.thumbnail((PREVIEW_SIDE, PREVIEW_SIDE))
     buffer = io.BytesIO()
     pil.save(buffer, format="JPEG", quality=80)

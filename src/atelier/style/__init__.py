@@ -1,33 +1,29 @@
-"""Style transfer: the optimisation engine (any painting) and fast feed-forward styles.
+"""Style transfer: one request (:class:`StyleRequest`), one entry point (:func:`stylize`), three
+engines: the arbitrary-style network (any painting, one pass), per-style networks (built-ins)
+and the optimisation engine (the slow quality reference).
 
-Names are imported lazily so that ``atelier.style.fast.runtime`` (built-in styles on
-onnxruntime) starts without loading PyTorch.
+Names are imported lazily so that the fast engines (onnxruntime) start without loading PyTorch.
 """
 
 from __future__ import annotations
 
-import importlib
-from typing import Any
+from atelier.lazy import lazy_exports
 
 _EXPORTS = {
     "Progress": "atelier.style.engine",
-    "StyleSettings": "atelier.style.engine",
-    "stylize": "atelier.style.engine",
+    "StyleSettings": "atelier.style.settings",
     "stylize_steps": "atelier.style.engine",
-    "StyleResult": "atelier.style.files",
+    "StyleRequest": "atelier.style.api",
+    "StyleResult": "atelier.style.api",
+    "stylize": "atelier.style.api",
     "parse_layer_weights": "atelier.style.options",
     "parse_style_weights": "atelier.style.options",
-    "replay": "atelier.style.files",
-    "stylize_file": "atelier.style.files",
+    "replay": "atelier.style.api",
+    "stylize_file": "atelier.style.api",
     "PRESETS": "atelier.style.presets",
     "LossNetwork": "atelier.style.presets",
     "get_preset": "atelier.style.presets",
 }
 
 __all__ = sorted(_EXPORTS)
-
-
-def __getattr__(name: str) -> Any:
-    if name not in _EXPORTS:
-        raise AttributeError(f"module 'atelier.style' has no attribute {name!r}")
-    return getattr(importlib.import_module(_EXPORTS[name]), name)
+__getattr__ = lazy_exports(__name__, _EXPORTS)

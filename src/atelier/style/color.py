@@ -5,10 +5,10 @@ from __future__ import annotations
 
 import torch
 
-# NTSC YIQ, as in Gatys et al. 2017's luminance-only transfer.
-_RGB_TO_YIQ = torch.tensor(
-    [[0.299, 0.587, 0.114], [0.595716, -0.274453, -0.321263], [0.211456, -0.522591, 0.311135]]
-)
+from atelier.style.palette import RGB_TO_YIQ
+
+# NTSC YIQ, as in Gatys et al. 2017's luminance-only transfer (the same matrix as the NumPy twin).
+_RGB_TO_YIQ = torch.tensor(RGB_TO_YIQ, dtype=torch.float32)
 _YIQ_TO_RGB = torch.linalg.inv(_RGB_TO_YIQ)
 
 

@@ -2,7 +2,7 @@
 Gatys et al. 2017: several styles blended, style scale, colour preservation, masks and
 coarse-to-fine optimisation, plus tiled refinement so that very large outputs fit in memory.
 
-The engine is a generator of :class:`Progress` events, so that a command-line progress
+The engine is a generator of :class:`~atelier.events.Event` s, so that a command-line progress
 bar, a web page and a test can all watch the same run; closing the generator or setting
 the ``cancel`` event stops it between two steps.
 """
@@ -11,110 +11,45 @@ from __future__ import annotations
 
 import math
 import threading
-from dataclasses import asdict, dataclass, field, replace
 from typing import Iterator, Sequence
 
 import torch
-import torch.nn.functional as F
 
-from atelier import backbones, checks
+from atelier import backbones
 from atelier.errors import AtelierError, Cancelled, InputError
+from atelier.events import Event
 from atelier.io import fit_size, resize_to
 from atelier.style import color
-from atelier.style.losses import STATISTICS, content_loss, normalised_mse, smooth_activations, total_variation
+from atelier.style.perceptual import PerceptualLoss
 from atelier.style.options import normalised_weights
-from atelier.style.presets import LossNetwork, get_preset
+from atelier.style.presets import get_preset
+from atelier.style.settings import StyleSettings
 from atelier.style.tiles import feather as _feather
 from atelier.style.tiles import tile_starts as _tile_starts
 
-INITS = ("content", "palette", "noise", "style")
 #: A step whose loss exceeds this multiple of the best loss so far counts as divergence.
 DIVERGENCE_FACTOR = 10.0
 #: Restarts with a halved step length before switching to Adam.
 MAX_RECOVERIES = 3
-MAX_STEPS = 100_000
-OPTIMIZERS = ("lbfgs", "adam")
-COLOR_MODES = (None, "luminance", "histogram")
 
 
-@dataclass
-class StyleSettings:
-    """Every knob of a stylisation. The defaults are the measured best on a 2-core CPU."""
+def weights_hash(settings: StyleSettings) -> str:
+    """Hash of the loss networks' weights, recorded so a replay can tell if they changed."""
+    net = get_preset(settings.backbone)
+    hashes = [backbones.get(name, settings.weights if name == "vgg19" else None).weights_sha256 or "" for name in net.backbones]
+    return hashes[0] if len(hashes) == 1 else "+".join(h[:16] for h in hashes)
 
-    size: int = 512
-    """Longest side of the output, in pixels."""
-    steps: int = 160
-    """Optimisation steps in all, split over the pyramid's scales (more at the coarse ones)."""
-    strength: float = 1.0
-    """Multiplies the style weight: 0.5 is subtler, 2 is bolder."""
-    style_weight: float = 300.0
-    content_weight: float = 1.0
-    tv_weight: float = 10.0
-    statistic: str = "covariance"
-    """Style statistic: 'covariance' (centred Gram, default), 'gram' (Gatys) or 'mean-std' (AdaIN-like)."""
-    smoothing: bool | None = None
-    """Activation smoothing; None uses the backbone preset's choice."""
-    optimizer: str = "lbfgs"
-    learning_rate: float | None = None
-    init: str = "palette"
-    """'content', 'palette' (content recoloured with the painting's palette), 'noise' or 'style'."""
-    style_scale: float = 1.0
-    """Size of the style's brush strokes relative to the output: 2 gives bigger strokes."""
-    preserve_color: str | None = None
-    """None, 'luminance' (transfer luminance only) or 'histogram' (recolour the style first)."""
-    pyramid_levels: int | None = None
-    """Coarse-to-fine scales; None picks enough so the coarsest is about 128-256 px."""
-    tile_size: int = 768
-    """Scales larger than this are refined tile by tile (with overlap) to bound memory."""
-    tile_overlap: int = 96
-    backbone: str = "atelier"
-    content_layers: dict[str, float] | None = None
-    """Override the preset's content layers and their weights, e.g. ``{"block5": 1.0}``."""
-    style_layers: dict[str, float] | None = None
-    """Override the preset's style layers and their weights, e.g. ``{"relu1_1": 1, "relu3_1": 0.5}``."""
-    weights: str | None = None
-    """A weights file for backbones that accept one (vgg19)."""
-    seed: int = 0
-    preview_every: int = 10
-    """Emit a preview image every N steps (0: never)."""
 
-    def validate(self) -> None:
-        checks.side("size", self.size)
-        checks.in_range("steps", self.steps, 1, MAX_STEPS)
-        checks.in_range("strength", self.strength, 0, 100)
-        for name in ("style_weight", "content_weight", "tv_weight"):
-            checks.in_range(name, getattr(self, name), 0, 1e9)
-        if self.learning_rate is not None:
-            checks.in_range("learning_rate", self.learning_rate, 1e-9, 1e9)
-        checks.seed(self.seed)
-        checks.in_range("preview_every", self.preview_every, 0, MAX_STEPS)
-        if self.statistic not in STATISTICS:
-            raise InputError(f"unknown statistic {self.statistic!r}; choose {', '.join(STATISTICS)}")
-        if self.optimizer not in OPTIMIZERS:
-            raise InputError(f"unknown optimizer {self.optimizer!r}; choose {', '.join(OPTIMIZERS)}")
-        if self.init not in INITS:
-            raise InputError(f"unknown init {self.init!r}; choose {', '.join(INITS)}")
-        if self.preserve_color not in COLOR_MODES:
-            raise InputError(f"unknown colour mode {self.preserve_color!r}; choose luminance or histogram")
-        checks.in_range("style_scale", self.style_scale, 0.05, 8)
-        checks.in_range("tile_size", self.tile_size, 128, 4096, " pixels")
-        if self.tile_overlap * 2 >= self.tile_size:
-            raise InputError("--tile-size must be more than twice the overlap")
-        if self.pyramid_levels is not None:
-            checks.in_range("pyramid_levels", self.pyramid_levels, 1, 8)
-        net = get_preset(self.backbone)
-        for label, layers in (("content", self.content_layers), ("style", self.style_layers)):
-            if layers is None:
-                continue
-            if not layers or any(w < 0 for w in layers.values()):
-                raise InputError(f"--{label}-layers needs at least one layer and no negative weight")
-            known = layer_names(net.content_backbone if label == "content" else net.style_backbone)
-            unknown = sorted(set(layers) - set(known))
-            if unknown:
-                raise InputError(f"--{label}-layers: no layer {', '.join(unknown)} in this backbone; it has: {', '.join(known)}")
-
-    def to_dict(self) -> dict:
-        return asdict(self)
+def check_layers(settings: StyleSettings) -> None:
+    """Check ``--content-layers``/``--style-layers`` name layers the loss network has."""
+    net = get_preset(settings.backbone)
+    for label, layers in (("content", settings.content_layers), ("style", settings.style_layers)):
+        if layers is None:
+            continue
+        known = layer_names(net.content_backbone if label == "content" else net.style_backbone)
+        unknown = sorted(set(layers) - set(known))
+        if unknown:
+            raise InputError(f"--{label}-layers: no layer {', '.join(unknown)} in this backbone; it has: {', '.join(known)}")
 
 
 def layer_names(backbone: str) -> list[str]:
@@ -126,24 +61,16 @@ def layer_names(backbone: str) -> list[str]:
     return backbones.get(backbone).layer_names
 
 
-@dataclass
-class Progress:
-    """One event of a running stylisation."""
+#: Stylisation progress is the common :class:`atelier.events.Event` (phase ``stylizing``);
+#: ``extra`` holds ``scale`` (0 = coarsest), ``scales``, ``size`` ``(width, height)`` and ``tile``.
+Progress = Event
 
-    step: int
-    total: int
-    losses: dict[str, float]
-    scale: int
-    """Index of the pyramid scale (0 = coarsest)."""
-    scales: int
-    size: tuple[int, int]
-    """``(width, height)`` of the scale being optimised."""
-    preview: torch.Tensor | None = None
-    result: torch.Tensor | None = None
-    """Set on the last event only: the finished ``(1, 3, H, W)`` image."""
-    tile: tuple[int, int] | None = None
-    """``(index, count)`` when the scale is refined tile by tile."""
-    extra: dict = field(default_factory=dict)
+
+def _progress(step: int, total: int, losses: dict[str, float], scale: int, scales: int, size: tuple[int, int], *,
+              preview: torch.Tensor | None = None, result: torch.Tensor | None = None, tile: tuple[int, int] | None = None) -> Event:
+    detail = f"scale {scale + 1}/{scales} {size[0]}x{size[1]}" + (f" tile {tile[0]}/{tile[1]}" if tile else "")
+    return Event(step, total, losses, phase="stylizing", detail=detail, preview=preview, result=result,
+                 extra={"scale": scale, "scales": scales, "size": size, "tile": tile})
 
 
 def pyramid_sizes(width: int, height: int, size: int, levels: int | None) -> list[tuple[int, int]]:
@@ -181,70 +108,8 @@ def step_schedule(total: int, pixels: Sequence[int]) -> list[int]:
     return steps
 
 
-class _Objective:
-    """Content and style targets for one scale, and the loss of a candidate image."""
-
-    def __init__(self, net: LossNetwork, settings: StyleSettings, smoothing: bool) -> None:
-        if settings.content_layers is not None or settings.style_layers is not None:
-            net = replace(
-                net,
-                content_layers=settings.content_layers or net.content_layers,
-                style_layers=settings.style_layers or net.style_layers,
-            )
-        self.net = net
-        self.settings = settings
-        self.smoothing = smoothing
-        self.content_encoder = backbones.get(net.content_backbone, settings.weights if net.content_backbone == "vgg19" else None)
-        self.style_encoder = backbones.get(net.style_backbone, settings.weights if net.style_backbone == "vgg19" else None)
-        self.statistic = STATISTICS[settings.statistic]
-        self.style_targets: dict[str, torch.Tensor] = {}
-        self.content_targets: dict[str, torch.Tensor] = {}
-        self.mask: torch.Tensor | None = None
-
-    def _style_features(self, image: torch.Tensor) -> dict[str, torch.Tensor]:
-        feats = self.style_encoder(image, list(self.net.style_layers))
-        if self.smoothing:
-            feats = {k: smooth_activations(v) for k, v in feats.items()}
-        return feats
-
-    def set_style(self, styles: Sequence[torch.Tensor], weights: Sequence[float]) -> None:
-        """Blend the styles' statistics layer by layer (a weighted mean of Gram matrices)."""
-        targets: dict[str, torch.Tensor] = {}
-        with torch.no_grad():
-            for style, weight in zip(styles, weights):
-                for name, feat in self._style_features(style).items():
-                    stat = self.statistic(feat) * weight
-                    targets[name] = stat if name not in targets else targets[name] + stat
-        self.style_targets = targets
-
-    def set_content(self, content: torch.Tensor, mask: torch.Tensor | None) -> None:
-        with torch.no_grad():
-            self.content_targets = self.content_encoder(content, list(self.net.content_layers))
-        self.mask = mask
-
-    def loss(self, image: torch.Tensor) -> tuple[torch.Tensor, dict[str, float]]:
-        s = self.settings
-        content_feats = self.content_encoder(image, list(self.net.content_layers))
-        c_loss = sum(
-            self.net.content_layers[k] * content_loss(v, self.content_targets[k]) for k, v in content_feats.items()
-        )
-        style_feats = self._style_features(image)
-        st_loss = image.new_zeros(())
-        for name, feat in style_feats.items():
-            layer_mask = None
-            if self.mask is not None:
-                layer_mask = F.interpolate(self.mask, size=feat.shape[-2:], mode="area")
-            st_loss = st_loss + self.net.style_layers[name] * normalised_mse(
-                self.statistic(feat, layer_mask), self.style_targets[name]
-            )
-        st_loss = st_loss / max(1, len(style_feats))
-        tv = total_variation(image)
-        total = s.content_weight * c_loss + s.style_weight * s.strength * st_loss + s.tv_weight * tv
-        return total, {k: float(v.detach()) for k, v in (("total", total), ("content", c_loss), ("style", st_loss), ("tv", tv))}
-
-
 def _optimise(
-    objective: _Objective,
+    objective: PerceptualLoss,
     start: torch.Tensor,
     steps: int,
     settings: StyleSettings,
@@ -315,9 +180,9 @@ def _prepare_inputs(
     content: torch.Tensor, styles: Sequence[torch.Tensor], settings: StyleSettings
 ) -> tuple[torch.Tensor, list[torch.Tensor]]:
     """Apply colour preservation to the inputs (Gatys et al. 2017)."""
-    if settings.preserve_color == "histogram":
+    if settings.color_mode == "histogram":
         return content, [color.match_colors(style, content) for style in styles]
-    if settings.preserve_color == "luminance":
+    if settings.color_mode == "luminance":
         content_y = color.luminance(content)
         styles_y = [color.match_luminance(color.luminance(s), content_y).clamp(0, 1) for s in styles]
         return content_y.expand(-1, 3, -1, -1), [y.expand(-1, 3, -1, -1) for y in styles_y]
@@ -331,7 +196,7 @@ def _initial_image(content: torch.Tensor, styles: Sequence[torch.Tensor], weight
         return torch.rand(content.shape, generator=generator)
     if settings.init == "style":
         return resize_to(main_style, content.shape[-2], content.shape[-1])
-    if settings.init == "palette" and settings.preserve_color is None:
+    if settings.init == "palette" and settings.color_mode is None:
         # Start from the photo painted in the painting's colours: the optimiser then spends
         # its few CPU steps on texture rather than on slowly shifting the palette.
         return color.match_colors(content, main_style)
@@ -346,15 +211,16 @@ def stylize_steps(
     mask: torch.Tensor | None = None,
     settings: StyleSettings | None = None,
     cancel: threading.Event | None = None,
-) -> Iterator[Progress]:
+) -> Iterator[Event]:
     """Stylise ``content`` (``(1, 3, H, W)`` in [0, 1]) with one or more ``styles``.
 
-    Yields a :class:`Progress` after every step; the last one carries ``result``.
+    Yields an :class:`~atelier.events.Event` after every step; the last one carries ``result``.
     ``style_weights`` blends several styles (normalised to sum to 1). ``mask`` (``(1, 1, H, W)``,
     1 = stylise) limits the style to a region. Deterministic for a given ``settings.seed``.
     """
     settings = settings or StyleSettings()
     settings.validate()
+    check_layers(settings)
     if not styles:
         raise InputError("at least one style image is needed")
     weights = normalised_weights(style_weights, len(styles), "style image(s)")
@@ -362,10 +228,10 @@ def stylize_steps(
 
     net = get_preset(settings.backbone)
     smoothing = net.smoothing if settings.smoothing is None else settings.smoothing
-    objective = _Objective(net, settings, smoothing)
+    objective = PerceptualLoss(net, settings, smoothing)
 
-    width, height = fit_size(content.shape[-1], content.shape[-2], settings.size)
-    sizes = pyramid_sizes(content.shape[-1], content.shape[-2], settings.size, settings.pyramid_levels)
+    width, height = fit_size(content.shape[-1], content.shape[-2], settings.output_size)
+    sizes = pyramid_sizes(content.shape[-1], content.shape[-2], settings.output_size, settings.pyramid_levels)
     schedule = step_schedule(settings.steps, [w * h for w, h in sizes])
     total = sum(
         n * len(_tile_starts(h, settings.tile_size, settings.tile_overlap)) * len(_tile_starts(w, settings.tile_size, settings.tile_overlap))
@@ -394,7 +260,7 @@ def stylize_steps(
             for current, losses in _optimise(objective, image, n_steps, settings, cancel):
                 step += 1
                 preview = current if settings.preview_every and step % settings.preview_every == 0 else None
-                yield Progress(step, total, losses, scale, len(sizes), (w, h), preview=preview)
+                yield _progress(step, total, losses, scale, len(sizes), (w, h), preview=preview)
             image = current
             continue
 
@@ -412,20 +278,20 @@ def stylize_steps(
                 if settings.preview_every and step % settings.preview_every == 0:
                     preview = canvas.clone()
                     preview[region] = current
-                yield Progress(step, total, losses, scale, len(sizes), (w, h), preview=preview, tile=(index + 1, len(tiles)))
+                yield _progress(step, total, losses, scale, len(sizes), (w, h), preview=preview, tile=(index + 1, len(tiles)))
             weight = _feather(th, tw, settings.tile_overlap, (y > 0, y + th < h, x > 0, x + tw < w))
             canvas[region] = canvas[region] * (1 - weight) + current * weight
         image = canvas
 
     assert image is not None
     result = _finish(image, content, full_mask, settings)
-    yield Progress(step, total, {}, len(sizes) - 1, len(sizes), (width, height), preview=result, result=result)
+    yield _progress(step, total, {}, len(sizes) - 1, len(sizes), (width, height), preview=result, result=result)
 
 
 def _finish(image: torch.Tensor, content: torch.Tensor, mask: torch.Tensor | None, settings: StyleSettings) -> torch.Tensor:
     h, w = image.shape[-2:]
     content_full = resize_to(content, h, w)
-    if settings.preserve_color == "luminance":
+    if settings.color_mode == "luminance":
         image = color.combine_luminance(color.luminance(image), content_full)
     if mask is not None:
         image = image * mask + content_full * (1 - mask)

@@ -69,7 +69,16 @@ def normalised_mse(value: torch.Tensor, target: torch.Tensor, eps: float = 1e-8)
 
 
 def content_loss(features: torch.Tensor, target: torch.Tensor) -> torch.Tensor:
-    """Feature reconstruction loss (normalised)."""
+    """Feature reconstruction loss, relative to the target's energy, averaged over the batch.
+
+    Each photo of a batch counts the same, whatever its contrast: the loss of a batch is the
+    mean of its items' losses, so that a batch split over several processes (whose losses
+    DDP averages) trains exactly as the whole batch in one process would.
+    """
+    n = features.shape[0]
+    if features.dim() > 1 and n > 1 and target.shape[0] == n:
+        dims = tuple(range(1, features.dim()))
+        return ((features - target).pow(2).sum(dims) / (target.pow(2).sum(dims) + 1e-8)).mean()
     return normalised_mse(features, target)
 
 

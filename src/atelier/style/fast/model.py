@@ -9,11 +9,10 @@ import torch
 
 from atelier.checkpoints import load_checkpoint, model_file_errors, save_checkpoint
 from atelier.style.tiles import feather, tile_starts
-from atelier.style.fast.runtime import TILE_MEGAPIXELS
+from atelier.style.fast.geometry import TILE_MEGAPIXELS
 from atelier.style.fast.network import NetworkShape, StyleNet, frozen_statistics
 
 MODEL_FORMAT = "atelier-fast-style"
-TRAIN_FORMAT = "atelier-fast-style-training"
 
 TILE_SIZE = 1536
 TILE_OVERLAP = 128

@@ -20,7 +20,6 @@ and blend without visible seams.
 from __future__ import annotations
 
 import contextlib
-from dataclasses import asdict, dataclass
 from typing import Iterator
 
 import torch
@@ -28,23 +27,7 @@ import torch.nn.functional as F
 from torch import nn
 
 
-from atelier.style.fast.runtime import padded_side
-
-
-@dataclass(frozen=True)
-class NetworkShape:
-    """Channel widths of the three stages and the number of residual blocks."""
-
-    channels: tuple[int, int, int] = (24, 48, 96)
-    residual_blocks: int = 4
-    last_channels: int = 8
-
-    def to_dict(self) -> dict:
-        return {**asdict(self), "channels": list(self.channels)}
-
-    @classmethod
-    def from_dict(cls, data: dict) -> "NetworkShape":
-        return cls(tuple(data["channels"]), int(data["residual_blocks"]), int(data["last_channels"]))
+from atelier.style.fast.geometry import NetworkShape, padded_side  # noqa: F401 (NetworkShape re-exported)
 
 
 class InstanceNorm(nn.Module):

@@ -4,7 +4,7 @@ This module imports neither PyTorch nor the optimisation engine: a built-in styl
 CPU runs with numpy, Pillow and onnxruntime only, which is what makes a whole
 ``atelier stylize photo.jpg --style starry-night`` process take well under a second.
 
-Engines:
+Runtimes (``--runtime``):
 
 - ``onnx``: onnxruntime on the CPU: 0.32 s against PyTorch eager's 0.60 s for a 1024x768
   photo on 2 cores (``benchmarks/bench_fast.py``), and it starts without PyTorch's ~1.5 s import.
@@ -22,25 +22,15 @@ from pathlib import Path
 from typing import Sequence
 
 import numpy as np
-from PIL import Image
 
+from atelier.checks import in_range
 from atelier.errors import InputError
-from atelier.style.fast.pack import BuiltinStyle, builtin_styles, resolve_style
+from atelier.style.fast.geometry import TILE_MEGAPIXELS, padded_side
+from atelier.style.fast.pack import BuiltinStyle, resolve_style
 from atelier.style.options import normalised_weights
+from atelier.style.palette import keep_photo_colours
+from atelier.style.settings import RUNTIMES
 
-ENGINES = ("auto", "onnx", "torch")
-#: Image sides the exported network accepts are multiples of this, and at least twice it
-#: (so that the 1/8-scale stage is at least 2 pixels for its reflection padding).
-MULTIPLE = 8
-
-
-def padded_side(n: int) -> int:
-    """The side a photo side ``n`` is edge-padded to before the network (then cropped back)."""
-    return max(2 * MULTIPLE, n + (-n) % MULTIPLE)
-
-
-#: Photos with more pixels than this go to the PyTorch path, which tiles them (bounded memory).
-TILE_MEGAPIXELS = 6.0
 
 
 @dataclass(frozen=True)
@@ -73,22 +63,6 @@ def is_fast_style(spec: str | Path) -> bool:
     return Path(spec).suffix.lower() in (".pt", ".onnx")
 
 
-def uses_fast_styles(specs: Sequence[str | Path]) -> bool:
-    """True if every ``--style`` is a fast style, False if every one is a painting image.
-
-    Mixing the two, or a bare name that is neither a file nor a built-in (a typo), is an
-    :class:`InputError` that says so.
-    """
-    fast = [is_fast_style(s) for s in specs]
-    for spec, is_fast in zip(specs, fast):
-        if not is_fast and not Path(spec).suffix and not Path(spec).exists():
-            names = ", ".join(b.name for b in builtin_styles()) or "none installed"
-            raise InputError(f"--style {spec}: no such file and no built-in style by that name (built-ins: {names})")
-    if any(fast) and not all(fast):
-        raise InputError("fast styles and painting images cannot be mixed in one call; stylize in two passes")
-    return all(fast)
-
-
 def _threads() -> int:
     env = os.environ.get("ATELIER_THREADS")
     return int(env) if env and env.isdigit() and int(env) > 0 else (os.cpu_count() or 1)
@@ -117,16 +91,16 @@ def _cuda_available() -> bool:
     return torch.cuda.is_available()
 
 
-def choose_engine(style: StyleRef, pixels: int, engine: str = "auto") -> str:
-    """Which engine runs ``style`` on a photo of ``pixels`` pixels."""
-    if engine not in ENGINES:
-        raise InputError(f"unknown engine {engine!r}; choose {', '.join(ENGINES)}")
-    if engine == "onnx" and style.onnx is None:
+def choose_runtime(style: StyleRef, pixels: int, runtime: str = "auto") -> str:
+    """Which runtime (onnx or torch) runs ``style`` on a photo of ``pixels`` pixels."""
+    if runtime not in RUNTIMES:
+        raise InputError(f"unknown runtime {runtime!r}; choose {', '.join(RUNTIMES)}")
+    if runtime == "onnx" and style.onnx is None:
         raise InputError(f"{style.name}: no ONNX file for this style; make one with `atelier export-onnx {style.name}`")
-    if engine == "torch" and style.pt is None:
-        raise InputError(f"{style.name}: an ONNX file runs on onnxruntime only (use --engine onnx or auto)")
-    if engine != "auto":
-        return engine
+    if runtime == "torch" and style.pt is None:
+        raise InputError(f"{style.name}: an ONNX file runs on onnxruntime only (use --runtime onnx or auto)")
+    if runtime != "auto":
+        return runtime
     if style.onnx is None:
         return "torch"
     if style.pt is None:
@@ -136,9 +110,9 @@ def choose_engine(style: StyleRef, pixels: int, engine: str = "auto") -> str:
     return "onnx"
 
 
-def run_style(style: StyleRef, photo: np.ndarray, engine: str = "auto") -> np.ndarray:
+def run_style(style: StyleRef, photo: np.ndarray, runtime: str = "auto") -> np.ndarray:
     """Apply one style network to ``photo`` (``(H, W, 3)`` float32 in [0, 1])."""
-    chosen = choose_engine(style, photo.shape[0] * photo.shape[1], engine)
+    chosen = choose_runtime(style, photo.shape[0] * photo.shape[1], runtime)
     batch = np.ascontiguousarray(photo.transpose(2, 0, 1)[None], dtype=np.float32)
     if chosen == "onnx":
         # The exported network takes sides that are multiples of 8: pad the edges, crop back.
@@ -168,14 +142,6 @@ def _torch_model(path: str):
     return load_model(path)
 
 
-def preserve_colors(stylised: np.ndarray, photo: np.ndarray) -> np.ndarray:
-    """Keep the photo's colours: the stylised image's luminance with the photo's chroma (YCbCr)."""
-    to8 = lambda a: Image.fromarray((np.clip(a, 0, 1) * 255 + 0.5).astype(np.uint8))  # noqa: E731
-    y = to8(stylised).convert("YCbCr").getchannel(0)
-    _, cb, cr = to8(photo).convert("YCbCr").split()
-    return np.asarray(Image.merge("YCbCr", (y, cb, cr)).convert("RGB"), dtype=np.float32) / 255.0
-
-
 def apply_styles(
     photo: np.ndarray,
     styles: Sequence[str | Path | StyleRef],
@@ -183,26 +149,26 @@ def apply_styles(
     weights: Sequence[float] | None = None,
     strength: float = 1.0,
     preserve_color: bool = False,
-    engine: str = "auto",
+    runtime: str = "auto",
 ) -> np.ndarray:
     """Paint ``photo`` (``(H, W, 3)`` float in [0, 1]) with one or several fast styles.
 
     ``weights`` mixes several styles (each network's output, blended with the weights);
-    ``strength`` blends the result with the photo (0 = photo, 1 = full style);
-    ``preserve_color`` keeps the photo's colours. Returns an array of the same size.
+    ``strength`` is how much style: 0 is the photo, 1 the network's picture, above 1 the
+    difference is pushed further (bolder); ``preserve_color`` keeps the photo's colours
+    (YIQ luminance transfer, as every engine does). Returns an array of the same size.
     """
     if not styles:
         raise InputError("give at least one --style")
     refs = [s if isinstance(s, StyleRef) else find_style(s) for s in styles]
     weights = normalised_weights(weights, len(refs))
-    if not 0 <= strength <= 1:
-        raise InputError(f"--strength must be between 0 and 1 for fast styles, got {strength}")
+    in_range("strength", strength, 0, 4)
     result = np.zeros_like(photo, dtype=np.float32)
     for ref, weight in zip(refs, weights):
         if weight > 0:
-            result += weight * run_style(ref, photo, engine)
+            result += weight * run_style(ref, photo, runtime)
     if preserve_color:
-        result = preserve_colors(result, photo)
-    if strength < 1:
+        result = keep_photo_colours(result, photo)
+    if strength != 1:
         result = strength * result + (1 - strength) * photo
     return np.clip(result, 0, 1)
