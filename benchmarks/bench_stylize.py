@@ -42,7 +42,8 @@ def whole_process(content: str, style: str, size: int) -> dict:
         start = time.perf_counter()
         proc = subprocess.run(
             [sys.executable, "-m", "atelier", "stylize", content, "--style", style, "--size", str(size), "-o", str(out)],
-            capture_output=True, text=True,
+            capture_output=True,
+            text=True,
         )
         seconds = time.perf_counter() - start
         if proc.returncode != 0:

@@ -17,22 +17,31 @@ from pathlib import Path
 import torch
 
 from atelier.io import load_source
-from atelier.style.perceptual import PerceptualLoss
 from atelier.style.fast.model import load_model
 from atelier.style.fast.pack import builtin_styles
 from atelier.style.fast.train import SAMPLE_TRAINING_PHOTOS, TrainStyleSettings, _skimage_photo
+from atelier.style.perceptual import PerceptualLoss
 from atelier.style.presets import get_preset
 
 ROOT = Path(__file__).resolve().parents[1]
 SHARED = ROOT.parent / "shared" / "images"
-STYLE_FILES = {"starry-night": "starry_night.jpg", "the-scream": "the_scream.jpg", "the-shipwreck": "shipwreck.jpg", "woman-with-a-hat": "woman-with-hat-matisse.jpg"}
+STYLE_FILES = {
+    "starry-night": "starry_night.jpg",
+    "the-scream": "the_scream.jpg",
+    "the-shipwreck": "shipwreck.jpg",
+    "woman-with-a-hat": "woman-with-hat-matisse.jpg",
+}
 
 
 def main() -> int:
     torch.set_num_threads(2)
-    training = [load_source(SHARED / "content" / "tubingen.jpg", max_side=384).rgb] + [_skimage_photo(n, 384) for n in SAMPLE_TRAINING_PHOTOS]
-    held_out = {"portrait (astronaut)": load_source("sample:astronaut", max_side=384).rgb,
-                "night (hoovertowernight)": load_source(SHARED / "content" / "hoovertowernight.jpg", max_side=384).rgb}
+    training = [load_source(SHARED / "content" / "tubingen.jpg", max_side=384).rgb] + [
+        _skimage_photo(n, 384) for n in SAMPLE_TRAINING_PHOTOS
+    ]
+    held_out = {
+        "portrait (astronaut)": load_source("sample:astronaut", max_side=384).rgb,
+        "night (hoovertowernight)": load_source(SHARED / "content" / "hoovertowernight.jpg", max_side=384).rgb,
+    }
     report = {}
     for style in builtin_styles():
         model = load_model(style.pt_path)
@@ -41,7 +50,7 @@ def main() -> int:
         objective = PerceptualLoss(get_preset(settings.backbone), settings.loss_settings(), smoothing=False)
         objective.set_style([load_source(SHARED / "styles" / STYLE_FILES[style.name], max_side=settings.style_size).rgb], [1.0])
 
-        def losses(photo: torch.Tensor) -> dict[str, float]:
+        def losses(photo: torch.Tensor, objective=objective, model=model) -> dict[str, float]:
             objective.set_content(photo, None)
             with torch.no_grad():
                 return objective.loss(model(photo))[1]

@@ -78,14 +78,24 @@ def main() -> int:
         make_crops(data, args.crops)
         report["untrained_generator"] = untrained_scores(data)
         for mode in ("dcgan", "projected"):
-            settings = GanSettings(size=args.size, steps=args.steps, batch=32, discriminator=mode,
-                                   sample_every=args.steps, checkpoint_every=args.steps, eval_samples=256)
+            settings = GanSettings(
+                size=args.size,
+                steps=args.steps,
+                batch=32,
+                discriminator=mode,
+                sample_every=args.steps,
+                checkpoint_every=args.steps,
+                eval_samples=256,
+            )
             start = time.perf_counter()
             run = train_gan(data, Path(tmp) / mode, settings)
             seconds = time.perf_counter() - start
             scores = evaluate(run.folder, data, n=512)
-            report["modes"][mode] = {"train_seconds": round(seconds, 1), "steps_per_second": round(args.steps / seconds, 3),
-                                     **{k: (round(v, 4) if isinstance(v, float) else v) for k, v in scores.items()}}
+            report["modes"][mode] = {
+                "train_seconds": round(seconds, 1),
+                "steps_per_second": round(args.steps / seconds, 3),
+                **{k: (round(v, 4) if isinstance(v, float) else v) for k, v in scores.items()},
+            }
             print(mode, json.dumps(report["modes"][mode]), flush=True)
             grids.append(image_grid(sample(run.folder, 64, seed=0), columns=8))
     canvas = torch.ones(1, 3, grids[0].shape[-2], grids[0].shape[-1] * 2 + 12)

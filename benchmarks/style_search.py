@@ -75,8 +75,20 @@ def main() -> None:
                 seconds = time.perf_counter() - start
                 name = f"{len(rows):02d}_{Path(content_path).stem}_{Path(style_path).stem}.png"
                 save_image(result, args.out / name)
-                results.append({"config": label, "content": content_path, "style": style_path, "seconds": round(seconds, 2), "first": first, "last": last})
-                print(f"{label:60s} {Path(content_path).stem}+{Path(style_path).stem}: {seconds:6.1f}s  style {first['style']:.3f}->{last['style']:.3f} content {last['content']:.3f}", flush=True)
+                results.append(
+                    {
+                        "config": label,
+                        "content": content_path,
+                        "style": style_path,
+                        "seconds": round(seconds, 2),
+                        "first": first,
+                        "last": last,
+                    }
+                )
+                print(
+                    f"{label:60s} {Path(content_path).stem}+{Path(style_path).stem}: {seconds:6.1f}s  style {first['style']:.3f}->{last['style']:.3f} content {last['content']:.3f}",
+                    flush=True,
+                )
                 row.append(tensor_to_pil(result))
         rows.append((label, row))
     cell = args.size

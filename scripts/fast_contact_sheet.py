@@ -33,7 +33,9 @@ def main() -> int:
     arrays = []
     for photo in photos:
         rgb, _ = read_source(photo)
-        arrays.append(resize_array(rgb, *fit_size(rgb.shape[1], rgb.shape[0], args.size * 4 // 3 if rgb.shape[1] > rgb.shape[0] else args.size)))
+        arrays.append(
+            resize_array(rgb, *fit_size(rgb.shape[1], rgb.shape[0], args.size * 4 // 3 if rgb.shape[1] > rgb.shape[0] else args.size))
+        )
     rows = [("photo", arrays)] + [(s.title, [apply_styles(a, [s.name]) for a in arrays]) for s in builtin_styles()]
     gap, label_w = 8, 170
     widths = [a.shape[1] for a in arrays]

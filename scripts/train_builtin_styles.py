@@ -63,20 +63,29 @@ def main() -> int:
         start = time.perf_counter()
         last = [start]
 
-        def report(event, name=name) -> None:
+        def report(event, name=name, start=start, last=last) -> None:
             if event.step % 50 == 0 or event.step == event.total:
                 now = time.perf_counter()
-                print(f"{name} {event.step}/{event.total} style {event.losses['style']:.4f} content {event.losses['content']:.3f} ({(now - last[0]) / 50:.2f} s/step)", flush=True)
+                print(
+                    f"{name} {event.step}/{event.total} style {event.losses['style']:.4f} content {event.losses['content']:.3f} ({(now - last[0]) / 50:.2f} s/step)",
+                    flush=True,
+                )
                 last[0] = now
 
         settings = TrainStyleSettings(steps=args.steps)
-        model = train_style(SHARED / "styles" / file, model_path, settings, content_dir=photos, name=name, resume=resume, on_progress=report)
+        model = train_style(
+            SHARED / "styles" / file, model_path, settings, content_dir=photos, name=name, resume=resume, on_progress=report
+        )
         minutes = (time.perf_counter() - start) / 60
         model.style_source = file
         save_model(model, BUILTIN_DIR / f"{name}.pt")
         export_onnx(load_model(BUILTIN_DIR / f"{name}.pt"), BUILTIN_DIR / f"{name}.onnx", force=True)
         index[name] = {
-            "name": name, "title": title, "artist": artist, "date": date, "trained_steps": model.trained_steps,
+            "name": name,
+            "title": title,
+            "artist": artist,
+            "date": date,
+            "trained_steps": model.trained_steps,
             "training": (
                 f"{model.trained_steps} steps, batch {settings.batch}, {settings.crop} px crops of {len(list(photos.iterdir()))} photos "
                 f"(tubingen + scikit-image), painting at {settings.style_size} px; this session's run: {minutes:.0f} min on a 2-core CPU"

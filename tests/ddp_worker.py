@@ -45,8 +45,16 @@ torch.optim.Adam.step = recording_step
 if os.environ.get("ATELIER_BENCH_FULL"):  # benchmarks/bench_distributed.py: the real network and crops
     settings = TrainStyleSettings(steps=int(steps), batch=4, preview_every=0, checkpoint_every=1000)
 else:
-    settings = TrainStyleSettings(steps=int(steps), batch=4, crop=64, style_size=96, learning_rate=1e-2, preview_every=2,
-                                  checkpoint_every=2, shape=NetworkShape((8, 12, 16), 1, 4).to_dict())
+    settings = TrainStyleSettings(
+        steps=int(steps),
+        batch=4,
+        crop=64,
+        style_size=96,
+        learning_rate=1e-2,
+        preview_every=2,
+        checkpoint_every=2,
+        shape=NetworkShape((8, 12, 16), 1, 4).to_dict(),
+    )
 if resume == "resume":  # the run's own settings, with a new step total
     settings = TrainStyleSettings(steps=int(steps))
 model = train_style(painting, output, settings, content_dir=photos, resume=resume == "resume")

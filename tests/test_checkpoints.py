@@ -62,8 +62,15 @@ def test_a_file_of_the_wrong_shape_is_one_line(tmp_path: Path) -> None:
     with pytest.raises(InputError, match="damaged or incompatible"):
         load_model(missing)
     wrong = tmp_path / "wrong.pt"
-    save_checkpoint({"format": "atelier-fast-style", "name": "x", "shape": {"channels": [8, 8, 8], "residual_blocks": 1, "last_channels": 8},
-                     "network": {"encoder.0.1.weight": torch.zeros(1)}}, wrong)
+    save_checkpoint(
+        {
+            "format": "atelier-fast-style",
+            "name": "x",
+            "shape": {"channels": [8, 8, 8], "residual_blocks": 1, "last_channels": 8},
+            "network": {"encoder.0.1.weight": torch.zeros(1)},
+        },
+        wrong,
+    )
     with pytest.raises(InputError, match="damaged or incompatible"):
         load_model(wrong)
     other_kind = tmp_path / "gan.pt"

@@ -136,7 +136,9 @@ def test_finetuning_saves_and_restores_trained_blocks(tmp_path: Path) -> None:
 
 
 def _cli(*args) -> subprocess.CompletedProcess:
-    return subprocess.run([sys.executable, "-m", "atelier", *map(str, args)], capture_output=True, text=True, env={**os.environ}, timeout=300)
+    return subprocess.run(
+        [sys.executable, "-m", "atelier", *map(str, args)], capture_output=True, text=True, env={**os.environ}, timeout=300
+    )
 
 
 def test_cli_train_predict_evaluate(tmp_path: Path) -> None:

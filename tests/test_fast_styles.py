@@ -12,6 +12,7 @@ import numpy as np
 import pytest
 import torch
 from PIL import Image
+from test_cli import assert_clean_error, atelier
 
 from atelier.errors import Cancelled, InputError
 from atelier.style.fast.model import FastStyleModel, load_model, save_model, stylize_tensor
@@ -19,14 +20,12 @@ from atelier.style.fast.network import NetworkShape, StyleNet
 from atelier.style.fast.pack import builtin_styles, resolve_style
 from atelier.style.fast.runtime import apply_styles, find_style, run_style
 from atelier.style.fast.train import TrainStyleSettings, checkpoint_path, train_style
-from test_cli import assert_clean_error, atelier
 
 TINY = NetworkShape((8, 12, 16), 1, 4)
 
 
 def tiny_settings(**overrides) -> TrainStyleSettings:
-    base = dict(steps=6, batch=2, crop=64, style_size=96, learning_rate=1e-2, preview_every=0,
-                checkpoint_every=3, shape=TINY.to_dict())
+    base = dict(steps=6, batch=2, crop=64, style_size=96, learning_rate=1e-2, preview_every=0, checkpoint_every=3, shape=TINY.to_dict())
     return TrainStyleSettings(**{**base, **overrides})
 
 
@@ -121,8 +120,13 @@ def test_model_file_round_trip_in_half_precision(tmp_path: Path) -> None:
 
 def test_training_lowers_the_loss(tmp_path: Path, photos: Path, painting: Path) -> None:
     totals = []
-    model = train_style(painting, tmp_path / "s.pt", tiny_settings(steps=30, checkpoint_every=30),
-                        content_dir=photos, on_progress=lambda e: totals.append(e.metrics["total"]))
+    model = train_style(
+        painting,
+        tmp_path / "s.pt",
+        tiny_settings(steps=30, checkpoint_every=30),
+        content_dir=photos,
+        on_progress=lambda e: totals.append(e.metrics["total"]),
+    )
     assert len(totals) == 30
     assert np.mean(totals[-5:]) < 0.7 * np.mean(totals[:5])
     assert model.skipped and "broken.jpg" in model.skipped[0]
@@ -289,19 +293,59 @@ def test_cli_stylize_with_a_builtin_keeps_the_photo_size_and_skips_torch(tmp_pat
 
 
 def test_cli_fast_options_and_errors(tmp_path: Path, painting: Path) -> None:
-    mixed = atelier("stylize", "sample:coffee", "-s", "starry-night", "-s", "the-scream", "--style-weights", "0.7,0.3",
-                    "--strength", "0.8", "--preserve-color", "--size", "200", "-o", tmp_path / "mix.png")
+    mixed = atelier(
+        "stylize",
+        "sample:coffee",
+        "-s",
+        "starry-night",
+        "-s",
+        "the-scream",
+        "--style-weights",
+        "0.7,0.3",
+        "--strength",
+        "0.8",
+        "--preserve-color",
+        "--size",
+        "200",
+        "-o",
+        tmp_path / "mix.png",
+    )
     assert mixed.returncode == 0, mixed.stderr
     assert Image.open(tmp_path / "mix.png").size == (200, 133)
-    assert_clean_error(atelier("stylize", "sample:coffee", "-s", "starry-nite", "-o", tmp_path / "x.png"), 2, "no built-in style by that name")
-    assert_clean_error(atelier("stylize", "sample:coffee", "-s", "starry-night", "-s", painting, "-o", tmp_path / "x.png"), 2, "cannot be mixed")
-    assert_clean_error(atelier("stylize", "sample:coffee", "-s", "the-scream", "--strength", "5", "-o", tmp_path / "x.png"), 2, "--strength must be between 0 and 4")
+    assert_clean_error(
+        atelier("stylize", "sample:coffee", "-s", "starry-nite", "-o", tmp_path / "x.png"), 2, "no built-in style by that name"
+    )
+    assert_clean_error(
+        atelier("stylize", "sample:coffee", "-s", "starry-night", "-s", painting, "-o", tmp_path / "x.png"), 2, "cannot be mixed"
+    )
+    assert_clean_error(
+        atelier("stylize", "sample:coffee", "-s", "the-scream", "--strength", "5", "-o", tmp_path / "x.png"),
+        2,
+        "--strength must be between 0 and 4",
+    )
 
 
 def test_cli_train_style_export_and_use(tmp_path: Path, photos: Path, painting: Path) -> None:
     model = tmp_path / "mine.pt"
-    trained = atelier("train-style", "--style", painting, "--content-dir", photos, "-o", model,
-                      "--steps", "3", "--crop", "64", "--batch", "1", "--style-size", "96", "--preview-every", "3")
+    trained = atelier(
+        "train-style",
+        "--style",
+        painting,
+        "--content-dir",
+        photos,
+        "-o",
+        model,
+        "--steps",
+        "3",
+        "--crop",
+        "64",
+        "--batch",
+        "1",
+        "--style-size",
+        "96",
+        "--preview-every",
+        "3",
+    )
     assert trained.returncode == 0, trained.stderr
     assert "skipped" in trained.stderr and "broken.jpg" in trained.stderr
     assert (tmp_path / "mine-previews" / "step_000003.png").is_file()

@@ -145,7 +145,13 @@ def test_cancel_saves_a_checkpoint(collection: Path, tmp_path: Path) -> None:
 
     cancel = threading.Event()
     with pytest.raises(Cancelled):
-        train_gan(collection, tmp_path / "run", GanSettings(**{**TINY, "checkpoint_every": 100}, steps=50), on_progress=lambda e: cancel.set() if e.step == 3 else None, cancel=cancel)
+        train_gan(
+            collection,
+            tmp_path / "run",
+            GanSettings(**{**TINY, "checkpoint_every": 100}, steps=50),
+            on_progress=lambda e: cancel.set() if e.step == 3 else None,
+            cancel=cancel,
+        )
     assert load_generator(tmp_path / "run")[1]["step"] == 3
 
 
@@ -193,7 +199,9 @@ def test_projected_mode_trains_and_resumes(collection: Path, tmp_path: Path) -> 
 
 
 def _cli(*args) -> subprocess.CompletedProcess:
-    return subprocess.run([sys.executable, "-m", "atelier", *map(str, args)], capture_output=True, text=True, env={**os.environ}, timeout=300)
+    return subprocess.run(
+        [sys.executable, "-m", "atelier", *map(str, args)], capture_output=True, text=True, env={**os.environ}, timeout=300
+    )
 
 
 def test_cli_train_sample_interpolate_evaluate(collection: Path, tmp_path: Path) -> None:
@@ -219,9 +227,29 @@ def test_ctrl_c_saves_a_checkpoint_and_says_so(collection: Path, tmp_path: Path)
 
     run = tmp_path / "run"
     process = subprocess.Popen(
-        [sys.executable, "-m", "atelier", "gan", "train", str(collection), "--out", str(run), "--steps", "100000",
-         "--size", "32", "--batch", "4", "--checkpoint-every", "5", "--sample-every", "1000"],
-        stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+        [
+            sys.executable,
+            "-m",
+            "atelier",
+            "gan",
+            "train",
+            str(collection),
+            "--out",
+            str(run),
+            "--steps",
+            "100000",
+            "--size",
+            "32",
+            "--batch",
+            "4",
+            "--checkpoint-every",
+            "5",
+            "--sample-every",
+            "1000",
+        ],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
         # As in a terminal: a test run started in the background (`cmd &`) inherits an ignored
         # SIGINT, and Python then never turns Ctrl-C into KeyboardInterrupt.
         preexec_fn=lambda: signal.signal(signal.SIGINT, signal.SIG_DFL),
@@ -243,10 +271,14 @@ def test_ctrl_c_saves_a_checkpoint_and_says_so(collection: Path, tmp_path: Path)
 
 def test_cli_options_come_from_the_library_settings() -> None:
     """The CLI declares no default or range of its own: `gan train --help` shows the library's."""
-    result = subprocess.run([sys.executable, "-m", "atelier", "gan", "train", "--help"], capture_output=True, text=True, env={**os.environ, "COLUMNS": "200"})
+    result = subprocess.run(
+        [sys.executable, "-m", "atelier", "gan", "train", "--help"], capture_output=True, text=True, env={**os.environ, "COLUMNS": "200"}
+    )
     assert result.returncode == 0
     assert f"[default: {GanSettings().discriminator}]" in result.stdout and "[default: 1000]" in result.stdout
-    bad = subprocess.run([sys.executable, "-m", "atelier", "gan", "train", ".", "--out", "x", "--size", "48"], capture_output=True, text=True)
+    bad = subprocess.run(
+        [sys.executable, "-m", "atelier", "gan", "train", ".", "--out", "x", "--size", "48"], capture_output=True, text=True
+    )
     assert bad.returncode == 2 and "--size must be one of 32, 64, 128" in bad.stderr
 
 

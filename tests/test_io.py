@@ -13,8 +13,7 @@ from PIL import Image
 
 from atelier.errors import ImageError
 from atelier.io import load_image, load_source, save_image
-from atelier.recipe import read_recipe
-from atelier.recipe import Recipe
+from atelier.recipe import Recipe, read_recipe
 
 
 def _gradient(w: int = 20, h: int = 10) -> np.ndarray:
@@ -22,7 +21,9 @@ def _gradient(w: int = 20, h: int = 10) -> np.ndarray:
     return np.stack([np.tile(x, (h, 1)), np.full((h, w), 128), np.tile(x[::-1], (h, 1))], -1).astype(np.uint8)
 
 
-@pytest.mark.parametrize("ext,fmt", [(".jpg", "JPEG"), (".png", "PNG"), (".webp", "WEBP"), (".tif", "TIFF"), (".bmp", "BMP"), (".gif", "GIF")])
+@pytest.mark.parametrize(
+    "ext,fmt", [(".jpg", "JPEG"), (".png", "PNG"), (".webp", "WEBP"), (".tif", "TIFF"), (".bmp", "BMP"), (".gif", "GIF")]
+)
 def test_reads_every_supported_format(tmp_path: Path, ext: str, fmt: str) -> None:
     path = tmp_path / f"img{ext}"
     Image.fromarray(_gradient()).save(path, format=fmt)
@@ -192,3 +193,21 @@ def test_outputs_get_ordinary_file_permissions(tmp_path: Path) -> None:
     current = os.umask(0o022)
     os.umask(current)
     assert target.stat().st_mode & 0o777 == 0o666 & ~current
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        '{"operation": 5}',
+        "[1, 2]",
+        '{"operation": "stylize", "inputs": {"content": 3}}',
+        '{"operation": "stylize", "seed": "zero"}',
+        '{"operation": "stylize", "surprise": 1}',
+        "{",
+    ],
+)
+def test_malformed_recipes_are_one_line_errors(text: str) -> None:
+    from atelier.errors import InputError
+
+    with pytest.raises(InputError, match="recipe"):
+        Recipe.from_json(text)

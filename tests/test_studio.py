@@ -15,7 +15,6 @@ from PIL import Image
 from atelier.recipe import read_recipe
 from atelier.studio import create_app
 
-
 BASE = "http://127.0.0.1:8765"
 
 
@@ -89,7 +88,10 @@ def test_user_file_names_never_touch_disk(tmp_path: Path, client: TestClient, ph
 def test_stylize_streams_progress_and_keeps_history(tmp_path: Path, client: TestClient, photo: Path, painting: Path) -> None:
     content = _upload(client, photo).json()["id"]
     style = _upload(client, painting).json()["id"]
-    started = client.post("/api/stylize", json={"content": content, "styles": [{"id": style, "weight": 1}], "size": 64, "steps": 10, "seed": 3})
+    started = client.post(
+        "/api/stylize",
+        json={"content": content, "styles": [{"id": style, "weight": 1}], "engine": "optimize", "size": 64, "steps": 10, "seed": 3},
+    )
     assert started.status_code == 202, started.text
     job_id = started.json()["id"]
     events = _events(client, job_id)
@@ -127,7 +129,7 @@ def test_queue_is_bounded_and_jobs_cancel(tmp_path: Path, photo: Path, painting:
     with studio(create_app(tmp_path / "q", max_running=1)) as client:
         content = _upload(client, photo).json()["id"]
         style = _upload(client, painting).json()["id"]
-        body = {"content": content, "styles": [{"id": style}], "size": 64, "steps": 400}
+        body = {"content": content, "styles": [{"id": style}], "engine": "optimize", "size": 64, "steps": 400}
         first = client.post("/api/stylize", json=body).json()["id"]
         second = client.post("/api/stylize", json=body).json()["id"]
         deadline = time.time() + 60
@@ -151,7 +153,15 @@ def test_builtin_fast_styles_from_the_studio(client: TestClient, photo: Path, pa
     assert client.get("/api/styles/nope/preview.jpg").status_code == 404
 
     content = _upload(client, photo).json()["id"]
-    started = client.post("/api/stylize", json={"content": content, "styles": [{"builtin": "starry-night", "weight": 1}, {"builtin": "the-scream", "weight": 1}], "size": 80, "strength": 0.9})
+    started = client.post(
+        "/api/stylize",
+        json={
+            "content": content,
+            "styles": [{"builtin": "starry-night", "weight": 1}, {"builtin": "the-scream", "weight": 1}],
+            "size": 80,
+            "strength": 0.9,
+        },
+    )
     assert started.status_code == 202, started.text
     events = _events(client, started.json()["id"])
     assert events[-1] == {"type": "status", "status": "done", "error": None}

@@ -20,7 +20,14 @@ import pytest
 
 CHROMIUM = shutil.which("chromium") or "/usr/bin/chromium"
 pytestmark = pytest.mark.skipif(not Path(CHROMIUM).exists(), reason="Debian's chromium is not installed")
-FLAGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update", "--disable-sync", "--no-first-run"]
+FLAGS = [
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+    "--no-first-run",
+]
 
 
 def _free_port() -> int:
@@ -34,7 +41,9 @@ def server(tmp_path: Path):
     port = _free_port()
     process = subprocess.Popen(
         [sys.executable, "-m", "atelier", "studio", "--no-browser", "--port", str(port), "--data-dir", str(tmp_path / "studio")],
-        stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        text=True,
     )
     url = f"http://127.0.0.1:{port}/"
     deadline = time.time() + 60
@@ -67,30 +76,36 @@ def _shots(tmp_path: Path) -> Path:
     return folder
 
 
-def test_upload_stylize_and_see_the_result(server: str, page, photo: Path, painting: Path, tmp_path: Path) -> None:
+def test_instant_preview_then_refine(server: str, page, photo: Path, painting: Path, tmp_path: Path) -> None:
     shots = _shots(tmp_path)
     page.goto(server)
     assert page.title() == "Atelier studio"
-    assert page.is_disabled("#stylize")  # nothing to paint yet
+    assert page.is_disabled("#stylize") and page.is_disabled("#refine")  # nothing to paint yet
+    page.select_option("#size", "256")
     page.set_input_files("#photo-input", str(photo))
     page.wait_for_selector("#photo-drop img")
-    page.set_input_files("#style-input", str(painting))
+    page.set_input_files("#style-input", str(painting))  # any painting: the instant result comes by itself
     page.wait_for_selector(".style-card img")
-    page.select_option("#size", "256")
-    page.eval_on_selector("#steps", "el => { el.value = 30; el.oninput(); }")
-    page.click("#stylize")
-    page.wait_for_selector("#preview", timeout=120_000)  # the picture evolves live
-    page.wait_for_selector("#result", timeout=180_000)
+    page.wait_for_selector("#result", timeout=60_000)
+    assert page.eval_on_selector("#result", "img => img.complete && img.naturalWidth") == 256
+    assert "Refine" in page.inner_text("#message")
+    page.screenshot(path=str(shots / "studio-instant.png"), full_page=True)
+
+    # Refine: the optimisation engine, started from the instant result, the picture evolving live
+    page.wait_for_selector("#refine:not([disabled])")
+    page.click("#refine")
+    page.wait_for_selector("#preview", timeout=120_000)
+    page.wait_for_function("document.querySelector('#message').innerText.includes('finished')", timeout=180_000)
     assert page.eval_on_selector("#result", "img => img.complete && img.naturalWidth") == 256
     page.wait_for_selector(".shot img")
-    assert "finished" in page.inner_text("#message")
+    assert page.locator(".shot").count() == 2  # both pictures are in the gallery
     page.screenshot(path=str(shots / "studio-result.png"), full_page=True)
 
-    # "use these settings again" restores the form from the gallery
+    # "use these settings again" restores the form from the gallery (the newest: the refined one)
     page.reload()
     page.wait_for_selector(".shot button")
     page.click(".shot button")
-    assert page.input_value("#steps") == "30" and page.input_value("#size") == "256"
+    assert page.input_value("#engine") == "optimize" and page.input_value("#steps") == "40" and page.input_value("#size") == "256"
     assert not page.is_disabled("#stylize")
 
 

@@ -103,9 +103,18 @@ def _asgi_post(app, path: str, headers: list[tuple[bytes, bytes]], chunks: list[
             status = message["status"]
 
     scope = {
-        "type": "http", "asgi": {"version": "3.0"}, "http_version": "1.1", "method": "POST", "scheme": "http",
-        "path": path, "raw_path": path.encode(), "query_string": b"", "root_path": "",
-        "headers": [(b"host", b"127.0.0.1:8765"), *headers], "client": ("127.0.0.1", 5000), "server": ("127.0.0.1", 8765),
+        "type": "http",
+        "asgi": {"version": "3.0"},
+        "http_version": "1.1",
+        "method": "POST",
+        "scheme": "http",
+        "path": path,
+        "raw_path": path.encode(),
+        "query_string": b"",
+        "root_path": "",
+        "headers": [(b"host", b"127.0.0.1:8765"), *headers],
+        "client": ("127.0.0.1", 5000),
+        "server": ("127.0.0.1", 8765),
     }
     asyncio.run(app(scope, receive, send))
     return status, pulled
@@ -115,7 +124,7 @@ def test_an_oversized_upload_is_refused_before_it_is_read(tmp_path: Path) -> Non
     app = create_app(tmp_path / "cap", max_upload_mb=1)
     token = app.state.guard.token.encode()
     boundary = b"XyZ"
-    head = b"--XyZ\r\nContent-Disposition: form-data; name=\"file\"; filename=\"big.png\"\r\nContent-Type: image/png\r\n\r\n"
+    head = b'--XyZ\r\nContent-Disposition: form-data; name="file"; filename="big.png"\r\nContent-Type: image/png\r\n\r\n'
     megabyte = b"\0" * (1024 * 1024)
     headers = [(b"x-atelier-token", token), (b"content-type", b"multipart/form-data; boundary=" + boundary)]
     # Declared too large: refused from the header, not one byte read.
@@ -126,12 +135,15 @@ def test_an_oversized_upload_is_refused_before_it_is_read(tmp_path: Path) -> Non
     assert status == 413 and pulled <= 3 * 2**20
     assert not [p for p in (tmp_path / "cap" / "uploads").iterdir()]
     # Settings bodies have their own, small cap.
-    status, _ = _asgi_post(app, "/api/stylize", [(b"x-atelier-token", token), (b"content-type", b"application/json")], [b"{" + b" " * 2**20 + b"}"])
+    status, _ = _asgi_post(
+        app, "/api/stylize", [(b"x-atelier-token", token), (b"content-type", b"application/json")], [b"{" + b" " * 2**20 + b"}"]
+    )
     assert status == 413
 
 
 def _png_header_only(path: Path, width: int, height: int) -> Path:
     """A tiny file whose header claims ``width`` x ``height``: a decompression bomb's shape."""
+
     def chunk(kind: bytes, data: bytes) -> bytes:
         return struct.pack(">I", len(data)) + kind + data + struct.pack(">I", zlib.crc32(kind + data))
 
@@ -140,7 +152,9 @@ def _png_header_only(path: Path, width: int, height: int) -> Path:
     return path
 
 
-def test_a_bomb_is_reported_as_a_bomb_and_decoding_leaves_the_event_loop(client: TestClient, tmp_path: Path, photo: Path, monkeypatch) -> None:
+def test_a_bomb_is_reported_as_a_bomb_and_decoding_leaves_the_event_loop(
+    client: TestClient, tmp_path: Path, photo: Path, monkeypatch
+) -> None:
     bomb = _png_header_only(tmp_path / "bomb.png", 30000, 30000)
     response = _upload(client, bomb)
     assert response.status_code == 400
@@ -226,10 +240,18 @@ def test_an_event_stream_ends_when_the_client_goes(tmp_path: Path, photo: Path, 
         style = _upload(client, painting).json()["id"]
         job = client.post("/api/stylize", json={"content": content, "styles": [{"id": style}], "size": 64, "steps": 2000}).json()["id"]
         scope = {
-            "type": "http", "asgi": {"version": "3.0"}, "http_version": "1.1", "method": "GET", "scheme": "http",
-            "path": f"/api/jobs/{job}/events", "raw_path": f"/api/jobs/{job}/events".encode(),
-            "query_string": f"token={app.state.guard.token}".encode(), "root_path": "",
-            "headers": [(b"host", b"127.0.0.1:8765")], "client": ("127.0.0.1", 5000), "server": ("127.0.0.1", 8765),
+            "type": "http",
+            "asgi": {"version": "3.0"},
+            "http_version": "1.1",
+            "method": "GET",
+            "scheme": "http",
+            "path": f"/api/jobs/{job}/events",
+            "raw_path": f"/api/jobs/{job}/events".encode(),
+            "query_string": f"token={app.state.guard.token}".encode(),
+            "root_path": "",
+            "headers": [(b"host", b"127.0.0.1:8765")],
+            "client": ("127.0.0.1", 5000),
+            "server": ("127.0.0.1", 8765),
         }
         calls = 0
 

@@ -11,9 +11,8 @@ import torch
 
 from atelier.errors import Cancelled, InputError
 from atelier.io import load_image
-from atelier.style import StyleSettings, stylize_steps
+from atelier.style import StyleSettings, color, stylize_steps
 from atelier.style.engine import stylize
-from atelier.style import color
 
 FAST = dict(size=64, steps=24, preview_every=0)
 
@@ -128,7 +127,7 @@ def test_cancel_stops_between_steps(images) -> None:
     cancel = threading.Event()
     seen = 0
     with pytest.raises(Cancelled):
-        for event in stylize_steps(content, [style], settings=StyleSettings(**FAST), cancel=cancel):
+        for _event in stylize_steps(content, [style], settings=StyleSettings(**FAST), cancel=cancel):
             seen += 1
             if seen == 3:
                 cancel.set()

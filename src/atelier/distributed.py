@@ -140,7 +140,9 @@ class EpochBatches:
         # Smaller than one batch: repeat the data so that a batch can be filled.
         repeat = -(-global_batch // size) if size < global_batch else 1
         self.per_epoch = size * repeat // global_batch
-        self.sampler = DistributedSampler(range(size * repeat), num_replicas=ctx.world_size, rank=ctx.rank, shuffle=True, seed=seed, drop_last=False)
+        self.sampler = DistributedSampler(
+            range(size * repeat), num_replicas=ctx.world_size, rank=ctx.rank, shuffle=True, seed=seed, drop_last=False
+        )
         self._epoch: int | None = None
         self._order: list[int] = []
 

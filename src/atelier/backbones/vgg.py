@@ -85,7 +85,7 @@ def build_imagenet(weights: str | Path | None = None, pooling: str = "max") -> E
     """VGG-19 with ImageNet weights; ``pooling='avg'`` swaps max pooling as Gatys et al. suggest."""
     state, source = _load_imagenet_state(weights)
     features, names = vgg19_features(1.0, pooling)
-    feature_state = {key[len("features."):]: value for key, value in state.items() if key.startswith("features.")}
+    feature_state = {key[len("features.") :]: value for key, value in state.items() if key.startswith("features.")}
     try:
         features.load_state_dict(feature_state)
     except RuntimeError as error:

@@ -13,7 +13,6 @@ from atelier.errors import ImageError, InputError
 from atelier.io import find_images, load_image
 
 
-
 @dataclass
 class LabelledImage:
     path: Path

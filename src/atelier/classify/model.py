@@ -76,26 +76,40 @@ class ArtClassifier(nn.Module):
     def forward(self, images: torch.Tensor) -> torch.Tensor:
         return self.classify_features(self.features(images))
 
-    def train(self, mode: bool = True) -> "ArtClassifier":
+    def train(self, mode: bool = True) -> ArtClassifier:
         # Batch-norm statistics stay those of ImageNet: a few dozen images cannot re-estimate them.
         super().train(mode)
         self.net.eval()
         return self
 
     def save(self, path: str | Path, extra: dict | None = None) -> Path:
-        trainable = {f"_blocks.{NUM_BLOCKS - self.finetune_blocks + i}.{k}": v for i, b in enumerate(self.trainable_blocks()) for k, v in b.state_dict().items()}
+        trainable = {
+            f"_blocks.{NUM_BLOCKS - self.finetune_blocks + i}.{k}": v
+            for i, b in enumerate(self.trainable_blocks())
+            for k, v in b.state_dict().items()
+        }
         if self.finetune_blocks:
             trainable.update({f"_conv_head.{k}": v for k, v in self.net._conv_head.state_dict().items()})
             trainable.update({f"_bn1.{k}": v for k, v in self.net._bn1.state_dict().items()})
-        return save_checkpoint({
-            "format": FORMAT, "version": 1, "classes": self.classes, "finetune_blocks": self.finetune_blocks,
-            "image_size": self.image_size, "backbone": "efficientnet-lite0", "backbone_sha256": self.weights_sha256,
-            "head": self.head.state_dict(), "trunk": trainable,
-            "standardisation": {"mean": self.feature_mean, "std": self.feature_std}, **(extra or {}),
-        }, path)
+        return save_checkpoint(
+            {
+                "format": FORMAT,
+                "version": 1,
+                "classes": self.classes,
+                "finetune_blocks": self.finetune_blocks,
+                "image_size": self.image_size,
+                "backbone": "efficientnet-lite0",
+                "backbone_sha256": self.weights_sha256,
+                "head": self.head.state_dict(),
+                "trunk": trainable,
+                "standardisation": {"mean": self.feature_mean, "std": self.feature_std},
+                **(extra or {}),
+            },
+            path,
+        )
 
     @classmethod
-    def load(cls, path: str | Path) -> tuple["ArtClassifier", dict]:
+    def load(cls, path: str | Path) -> tuple[ArtClassifier, dict]:
         data = load_checkpoint(path, FORMAT)
         with model_file_errors(path, "classifier"):
             model = cls(list(data["classes"]), int(data["finetune_blocks"]), int(data["image_size"]))

@@ -127,9 +127,17 @@ class ClassifierTrainer(Trainer):
 
     kind = "classifier"
 
-    def __init__(self, model: ArtClassifier, data: dict, settings: TrainSettings, output: Path, ctx: distributed.Context, meta: dict) -> None:
+    def __init__(
+        self, model: ArtClassifier, data: dict, settings: TrainSettings, output: Path, ctx: distributed.Context, meta: dict
+    ) -> None:
         self.model, self.options, self.output, self.ctx, self.meta = model, settings, output, ctx, meta
-        self.x_train, self.y_train, self.x_val, self.y_val, self.weights = data["x_train"], data["y_train"], data["x_val"], data["y_val"], data["weights"]
+        self.x_train, self.y_train, self.x_val, self.y_val, self.weights = (
+            data["x_train"],
+            data["y_train"],
+            data["x_val"],
+            data["y_val"],
+            data["weights"],
+        )
         self.train_items, self.val_items = data["train_items"], data["val_items"]
         self.global_batch = settings.batch_size
         self.head = distributed.wrap(model.head, ctx)
@@ -232,8 +240,15 @@ class ClassifierTrainer(Trainer):
             self.model.load_state_dict(current)
 
     def state_dict(self) -> dict:
-        return {"model": self.model.state_dict(), "best": self.best_state, "optimizer": self.optimizer.state_dict(),
-                "phase": self.phase, "best_epoch": self.best_epoch, "best_loss": self.best_loss, "finetune_epochs_done": self.finetune_epochs_done}
+        return {
+            "model": self.model.state_dict(),
+            "best": self.best_state,
+            "optimizer": self.optimizer.state_dict(),
+            "phase": self.phase,
+            "best_epoch": self.best_epoch,
+            "best_loss": self.best_loss,
+            "finetune_epochs_done": self.finetune_epochs_done,
+        }
 
     def load_state_dict(self, state: dict) -> None:
         if state["phase"] == "finetune":
@@ -241,7 +256,11 @@ class ClassifierTrainer(Trainer):
         self.model.load_state_dict(state["model"])
         self.best_state = state["best"]
         self.optimizer.load_state_dict(state["optimizer"])
-        self.best_epoch, self.best_loss, self.finetune_epochs_done = int(state["best_epoch"]), float(state["best_loss"]), int(state["finetune_epochs_done"])
+        self.best_epoch, self.best_loss, self.finetune_epochs_done = (
+            int(state["best_epoch"]),
+            float(state["best_loss"]),
+            int(state["finetune_epochs_done"]),
+        )
 
     def settings(self) -> dict:
         return {**vars(self.options), **self.meta}
@@ -290,13 +309,24 @@ def train_classifier(
     if ctx.is_main:
         distributed.barrier(ctx)
     model.fit_standardisation(x_train)
-    data = {"x_train": x_train, "y_train": y_train, "x_val": x_val, "y_val": y_val, "weights": _class_weights(y_train, len(classes), settings.balance),
-            "train_items": train_items, "val_items": val_items}
+    data = {
+        "x_train": x_train,
+        "y_train": y_train,
+        "x_val": x_val,
+        "y_val": y_val,
+        "weights": _class_weights(y_train, len(classes), settings.balance),
+        "train_items": train_items,
+        "val_items": val_items,
+    }
     trainer = ClassifierTrainer(model, data, settings, output, ctx, {"data": str(data_dir)})
     total = settings.epochs + (settings.finetune_epochs if settings.finetune_blocks else 0)
     try:
-        result = runner.run(trainer, RunSettings(steps=total, checkpoint_every=max(10, total // 10), eval_every=1, best_metric=trainer.metric),
-                            on_event=_phase_events(on_progress, trainer), cancel=cancel)
+        result = runner.run(
+            trainer,
+            RunSettings(steps=total, checkpoint_every=max(10, total // 10), eval_every=1, best_metric=trainer.metric),
+            on_event=_phase_events(on_progress, trainer),
+            cancel=cancel,
+        )
     except Cancelled as stop:
         if ctx.is_main:
             trainer.write({"interrupted": True})
@@ -305,7 +335,9 @@ def train_classifier(
     val_report = None
     if val_items:
         with torch.no_grad():
-            x_val_now = x_val if not settings.finetune_blocks else model.features(torch.cat([_views(i.path, settings, 0) for i in val_items]))
+            x_val_now = (
+                x_val if not settings.finetune_blocks else model.features(torch.cat([_views(i.path, settings, 0) for i in val_items]))
+            )
             val_report = _evaluate_logits(model.classify_features(x_val_now), y_val, classes)
     if ctx.is_main:
         trainer.write({"val_report": val_report.to_dict() if val_report else None})
@@ -334,14 +366,18 @@ def predict(model_path: str | Path, images: Sequence[str | Path], top_k: int = 3
         with torch.no_grad():
             probs = model(view).softmax(1)[0]
         values, indices = probs.topk(min(top_k, len(model.classes)))
-        results.append({
-            "image": str(path),
-            "predictions": [{"class": model.classes[i], "probability": float(v)} for v, i in zip(values, indices)],
-        })
+        results.append(
+            {
+                "image": str(path),
+                "predictions": [{"class": model.classes[i], "probability": float(v)} for v, i in zip(values, indices)],
+            }
+        )
     return results
 
 
-def evaluate(model_path: str | Path, data_dir: str | Path, confusion_png: str | Path | None = None) -> tuple[ClassificationReport, list[str]]:
+def evaluate(
+    model_path: str | Path, data_dir: str | Path, confusion_png: str | Path | None = None
+) -> tuple[ClassificationReport, list[str]]:
     """Metrics of a trained model on a labelled folder; optionally draw the confusion matrix."""
     model, _ = ArtClassifier.load(model_path)
     if confusion_png is not None:

@@ -7,12 +7,15 @@ traceback. Importing this package loads no model and no PyTorch.
 
 from __future__ import annotations
 
+from atelier.cli import (
+    classify,  # noqa: E402, F401, I001
+    generate,  # noqa: E402, F401, I001
+    studio,  # noqa: E402, F401, I001
+    style,  # noqa: E402, F401, I001
+)
+
 # Each module registers its commands; the order here is the order of `atelier --help`.
 from atelier.cli.common import app
-from atelier.cli import style  # noqa: E402, F401, I001
-from atelier.cli import classify  # noqa: E402, F401, I001
-from atelier.cli import studio  # noqa: E402, F401, I001
-from atelier.cli import generate  # noqa: E402, F401, I001
 
 
 def main() -> None:

@@ -13,7 +13,6 @@ from atelier.classify.settings import TrainSettings
 from atelier.cli.common import EventProgress, app, err, handles_errors, out
 from atelier.options import cli_options
 
-
 classify_app = typer.Typer(
     help=(
         "Recognise style, artist or genre from a few dozen examples per class.\n\n"
@@ -50,8 +49,12 @@ def classify_train(
     for message in result.skipped:
         err.print(f"[yellow]skipped:[/] {message}")
     summary = {
-        "model": str(result.model_path), "classes": result.classes, "train_images": result.train_count,
-        "val_images": result.val_count, "skipped": len(result.skipped), "epochs": result.epochs_run,
+        "model": str(result.model_path),
+        "classes": result.classes,
+        "train_images": result.train_count,
+        "val_images": result.val_count,
+        "skipped": len(result.skipped),
+        "epochs": result.epochs_run,
         "val": result.val_report.to_dict() if result.val_report else None,
     }
     if as_json:
@@ -112,5 +115,3 @@ def classify_predict(
     for result in results:
         ranked = ", ".join(f"{p['class']} {p['probability']:.1%}" for p in result["predictions"])
         out.print(f"{result['image']}: {ranked}", highlight=False)
-
-

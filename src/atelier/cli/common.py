@@ -41,7 +41,9 @@ def _version(value: bool) -> None:
 @app.callback()
 def _main(
     debug: bool = typer.Option(False, "--debug", help="Show full tracebacks on errors."),
-    threads: Optional[int] = typer.Option(None, "--threads", min=1, envvar="ATELIER_THREADS", help="CPU threads for PyTorch (default: all cores)."),
+    threads: Optional[int] = typer.Option(
+        None, "--threads", min=1, envvar="ATELIER_THREADS", help="CPU threads for PyTorch (default: all cores)."
+    ),
     version: bool = typer.Option(False, "--version", callback=_version, is_eager=True, help="Print the version and exit."),
 ) -> None:
     _state["debug"] = debug
@@ -100,7 +102,7 @@ class EventProgress:
         self.tasks: dict[str, int] = {}
         self.waiting: int | None = self.bar.add_task(starting, total=None, info="")
 
-    def __enter__(self) -> "EventProgress":
+    def __enter__(self) -> EventProgress:
         self.bar.__enter__()
         return self
 

@@ -12,7 +12,6 @@ from atelier.cli.common import EventProgress, app, err, handles_errors, out
 from atelier.generate.settings import GanSettings
 from atelier.options import cli_options
 
-
 gan_app = typer.Typer(
     help=(
         "Train a GAN on your own small collection (50-2,000 images) and sample new pictures.\n\n"
@@ -61,7 +60,9 @@ def gan_sample(
     n: int = typer.Option(64, "-n", help="How many images."),
     output: Path = typer.Option(..., "--output", "-o", help="Grid image to write (.png)."),
     seed: int = typer.Option(0, "--seed"),
-    truncation: Optional[float] = typer.Option(None, "--truncation", help="Truncation trick: redraw latents beyond this (e.g. 0.7: safer, less varied)."),
+    truncation: Optional[float] = typer.Option(
+        None, "--truncation", help="Truncation trick: redraw latents beyond this (e.g. 0.7: safer, less varied)."
+    ),
 ) -> None:
     """Sample a grid of new images from a trained run.
 
@@ -96,13 +97,19 @@ def gan_evaluate(
     run: Path = typer.Argument(..., help="A run folder."),
     data: Path = typer.Argument(..., help="The real images (folder or CIFAR archive)."),
     n: int = typer.Option(512, "-n", help="Images per side."),
-    inception_weights: Optional[Path] = typer.Option(None, "--inception-weights", envvar="ATELIER_INCEPTION_WEIGHTS", help="pytorch-fid's pt_inception-2015-12-05-6726825d.pth: adds the standard FID (fid)."),
+    inception_weights: Optional[Path] = typer.Option(
+        None,
+        "--inception-weights",
+        envvar="ATELIER_INCEPTION_WEIGHTS",
+        help="pytorch-fid's pt_inception-2015-12-05-6726825d.pth: adds the standard FID (fid).",
+    ),
     as_json: bool = typer.Option(False, "--json"),
 ) -> None:
-    """Frechet distance and KID between generated and real images, on EfficientNet-Lite0 features
-    (offline; named fid_effnet / kid_effnet because they are not Inception-based FID), a second
-    opinion on random-VGG features (fd_random_vgg), and the standard FID when you give
-    Inception weights.
+    """Frechet distance and KID between generated and real images (offline), and FID with Inception weights.
+
+    On EfficientNet-Lite0 features (named fid_effnet / kid_effnet because they are not
+    Inception-based FID), a second opinion on random-VGG features (fd_random_vgg), and the
+    standard FID when you give Inception weights.
 
     Example:  atelier gan evaluate runs/p paintings/ --json
     """
@@ -113,6 +120,6 @@ def gan_evaluate(
         print(json.dumps(result, indent=2))
     else:
         fid = f"fid {result['fid']:.3f}   " if "fid" in result else ""
-        out.print(f"{fid}fid_effnet {result['fid_effnet']:.3f}   kid_effnet {result['kid_effnet']:.4f}   fd_random_vgg {result['fd_random_vgg']:.4f}   (step {result['step']}, {result['images_real']} images)")
-
-
+        out.print(
+            f"{fid}fid_effnet {result['fid_effnet']:.3f}   kid_effnet {result['kid_effnet']:.4f}   fd_random_vgg {result['fd_random_vgg']:.4f}   (step {result['step']}, {result['images_real']} images)"
+        )

@@ -16,10 +16,16 @@ def studio(
     host: str = typer.Option("127.0.0.1", "--host", help="Address to listen on (loopback by default: only this computer)."),
     port: int = typer.Option(8765, "--port", min=1, max=65535, help="Port to listen on."),
     no_browser: bool = typer.Option(False, "--no-browser", help="Do not open a browser tab (servers, tests)."),
-    data_dir: Optional[Path] = typer.Option(None, "--data-dir", help="Where uploads and the gallery live (default ~/.local/share/atelier/studio)."),
+    data_dir: Optional[Path] = typer.Option(
+        None, "--data-dir", help="Where uploads and the gallery live (default ~/.local/share/atelier/studio)."
+    ),
     max_jobs: int = typer.Option(1, "--max-jobs", min=1, max=16, help="Stylisations running at once; others wait in a queue."),
-    max_queued: int = typer.Option(8, "--max-queued", min=1, max=1000, help="Jobs that may wait at once; more are refused (HTTP 429) until one finishes."),
-    allow_host: List[str] = typer.Option([], "--allow-host", help="Another host name the studio answers to (e.g. a name on your network); repeat for several."),
+    max_queued: int = typer.Option(
+        8, "--max-queued", min=1, max=1000, help="Jobs that may wait at once; more are refused (HTTP 429) until one finishes."
+    ),
+    allow_host: List[str] = typer.Option(
+        [], "--allow-host", help="Another host name the studio answers to (e.g. a name on your network); repeat for several."
+    ),
 ) -> None:
     """Start the local web studio: upload a photo and paintings, watch the picture evolve.
 
@@ -56,5 +62,3 @@ def studio(
         from atelier.errors import InputError
 
         raise InputError(f"cannot listen on {host}:{port}: {error.strerror or error}") from None
-
-

@@ -31,7 +31,9 @@ def translation(x: torch.Tensor, ratio: float = 0.125, generator: torch.Generato
     sh, sw = int(h * ratio + 0.5), int(w * ratio + 0.5)
     dy = torch.randint(-sh, sh + 1, (n, 1, 1), generator=generator).to(x.device)
     dx = torch.randint(-sw, sw + 1, (n, 1, 1), generator=generator).to(x.device)
-    grid_b, grid_y, grid_x = torch.meshgrid(torch.arange(n, device=x.device), torch.arange(h, device=x.device), torch.arange(w, device=x.device), indexing="ij")
+    grid_b, grid_y, grid_x = torch.meshgrid(
+        torch.arange(n, device=x.device), torch.arange(h, device=x.device), torch.arange(w, device=x.device), indexing="ij"
+    )
     grid_y = (grid_y + dy + 1).clamp(0, h + 1)
     grid_x = (grid_x + dx + 1).clamp(0, w + 1)
     padded = F.pad(x, [1, 1, 1, 1])

@@ -18,10 +18,17 @@ class Generator(nn.Module):
         self.size, self.z_dim = size, z_dim
         blocks = int(math.log2(size // 4))
         channels = [min(width * 8, width * 2 ** (blocks - i)) for i in range(blocks + 1)]
-        self.project = nn.Sequential(nn.Linear(z_dim, channels[0] * 16), nn.Unflatten(1, (channels[0], 4, 4)), nn.BatchNorm2d(channels[0]), nn.ReLU(True))
+        self.project = nn.Sequential(
+            nn.Linear(z_dim, channels[0] * 16), nn.Unflatten(1, (channels[0], 4, 4)), nn.BatchNorm2d(channels[0]), nn.ReLU(True)
+        )
         layers: list[nn.Module] = []
         for c_in, c_out in zip(channels, channels[1:]):
-            layers += [nn.Upsample(scale_factor=2, mode="nearest"), nn.Conv2d(c_in, c_out, 3, padding=1, bias=False), nn.BatchNorm2d(c_out), nn.ReLU(True)]
+            layers += [
+                nn.Upsample(scale_factor=2, mode="nearest"),
+                nn.Conv2d(c_in, c_out, 3, padding=1, bias=False),
+                nn.BatchNorm2d(c_out),
+                nn.ReLU(True),
+            ]
         layers += [nn.Conv2d(channels[-1], 3, 3, padding=1), nn.Tanh()]
         self.body = nn.Sequential(*layers)
 

@@ -8,15 +8,14 @@ import numpy as np
 import torch
 import torch.nn.functional as F
 
+from atelier import checks
 from atelier.errors import InputError
 from atelier.generate.data import load_dataset
-from atelier.generate.models import Generator, truncated_noise
-from atelier.generate.models import to_unit
+from atelier.generate.models import Generator, to_unit, truncated_noise
 from atelier.generate.train import effnet_features, image_grid, load_generator
-from atelier.runs import RunFiles
-from atelier import checks
 from atelier.io import check_output_path, save_image, tensor_to_pil
 from atelier.recipe import Recipe
+from atelier.runs import RunFiles
 
 #: Images in one grid (32 x 32 at most: a 4,000-pixel-wide picture at 128 px).
 MAX_SAMPLES = 1024
@@ -54,7 +53,9 @@ def _slerp(a: torch.Tensor, b: torch.Tensor, t: float) -> torch.Tensor:
     return (torch.sin((1 - t) * omega) * a + torch.sin(t * omega) * b) / torch.sin(omega)
 
 
-def interpolate(run_dir: str | Path, output: str | Path, keyframes: int = 4, frames_between: int = 16, seed: int = 0, scale: int = 4) -> Path:
+def interpolate(
+    run_dir: str | Path, output: str | Path, keyframes: int = 4, frames_between: int = 16, seed: int = 0, scale: int = 4
+) -> Path:
     """A looping latent walk through ``keyframes`` random points, as GIF (or MP4 with PyAV)."""
     checks.in_range("keyframes", keyframes, 2, 64)
     checks.in_range("frames", frames_between, 2, 240)
@@ -127,7 +128,9 @@ def evaluate(run_dir: str | Path, data_path: str | Path, n: int = 512, seed: int
         "fid_effnet": frechet_between(fake_feats, real_feats),
         "kid_effnet": kernel_distance(fake_feats, real_feats, subset_size=min(100, len(pick))),
         "fd_random_vgg": frechet_between(random_vgg_features(fake), random_vgg_features(real[pick].float() / 255)),
-        "images_real": int(len(pick)), "images_generated": int(len(pick)), "step": int(meta["step"]),
+        "images_real": int(len(pick)),
+        "images_generated": int(len(pick)),
+        "step": int(meta["step"]),
         "feature_extractor": "efficientnet-lite0 (pooled 1280-d, 160 px); not Inception-v3",
     }
     if inception is not None:

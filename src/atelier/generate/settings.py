@@ -37,7 +37,9 @@ class GanSettings:
     ema_decay: float = option(0.999, "Decay of the generator's moving average used for sampling.", low=0, high=0.999999, cli=False)
     sample_every: int = option(100, "Save a sample grid every N steps.", low=1, high=10_000_000)
     checkpoint_every: int = option(100, "Save a checkpoint every N steps.", low=1, high=10_000_000)
-    eval_every: int = option(0, "Frechet score every N steps (0: at the end only); the best generator is kept as best.pt.", low=0, high=10_000_000)
+    eval_every: int = option(
+        0, "Frechet score every N steps (0: at the end only); the best generator is kept as best.pt.", low=0, high=10_000_000
+    )
     eval_samples: int = option(256, "Images per side for the Frechet score during training.", low=2, high=50_000, cli=False)
     seed: int = option(0, "Random seed.", low=0, high=checks.MAX_SEED)
 

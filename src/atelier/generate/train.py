@@ -24,8 +24,8 @@ from atelier.events import OnEvent
 from atelier.generate.augment import diff_augment
 from atelier.generate.data import load_dataset
 from atelier.generate.models import EMA, Discriminator, Generator, to_unit, truncated_noise
-from atelier.io import save_image
 from atelier.generate.settings import DISCRIMINATORS, SIZES, GanSettings  # noqa: F401 (re-exported)
+from atelier.io import save_image
 from atelier.runs import RunFiles, Runner, RunSettings, Trainer, parse_duration
 
 KIND = "gan"
@@ -148,17 +148,26 @@ class GanTrainer(Trainer):
         """The best generator by ``fid_effnet`` goes to ``best.pt`` (the latest is in the training state)."""
         if not best or self.best_path is None:
             return None
-        return save_checkpoint({
-            "format": f"atelier-run-{KIND}", "version": 1, "step": step, "settings": self.settings(),
-            "trainer": {"generator_ema": self.ema.model.state_dict()},
-        }, self.best_path)
+        return save_checkpoint(
+            {
+                "format": f"atelier-run-{KIND}",
+                "version": 1,
+                "step": step,
+                "settings": self.settings(),
+                "trainer": {"generator_ema": self.ema.model.state_dict()},
+            },
+            self.best_path,
+        )
 
     best_path: Path | None = None
 
     def state_dict(self) -> dict:
         return {
-            "generator": self.generator.state_dict(), "discriminator": self.discriminator.state_dict(),
-            "generator_ema": self.ema.model.state_dict(), "opt_g": self.opt_g.state_dict(), "opt_d": self.opt_d.state_dict(),
+            "generator": self.generator.state_dict(),
+            "discriminator": self.discriminator.state_dict(),
+            "generator_ema": self.ema.model.state_dict(),
+            "opt_g": self.opt_g.state_dict(),
+            "opt_d": self.opt_d.state_dict(),
             "images": len(self.images),
         }
 
@@ -224,8 +233,17 @@ def train_gan(
         raise InputError("a GAN needs at least 2 training images")
     trainer = GanTrainer(settings, dataset.images, runner.ctx, str(data_path))
     trainer.best_path = files.folder / "best.pt"
-    runner.run(trainer, RunSettings(
-        steps=settings.steps, checkpoint_every=settings.checkpoint_every, preview_every=settings.sample_every,
-        eval_every=settings.eval_every, time_limit=limit, best_metric="fid_effnet",
-    ), on_event=on_progress, cancel=cancel)
+    runner.run(
+        trainer,
+        RunSettings(
+            steps=settings.steps,
+            checkpoint_every=settings.checkpoint_every,
+            preview_every=settings.sample_every,
+            eval_every=settings.eval_every,
+            time_limit=limit,
+            best_metric="fid_effnet",
+        ),
+        on_event=on_progress,
+        cancel=cancel,
+    )
     return files

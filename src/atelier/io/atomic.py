@@ -67,7 +67,6 @@ def atomic_write(path: str | Path, write: Callable[[BinaryIO], None]) -> Path:
     return path
 
 
-
 def atomic_write_text(path: str | Path, text: str) -> Path:
     """Write a UTF-8 text file atomically (JSON sidecars, logs rewritten on resume)."""
     return atomic_write(path, lambda stream: stream.write(text.encode("utf-8")))

@@ -10,7 +10,6 @@ import os
 import warnings
 from dataclasses import dataclass
 from pathlib import Path
-
 from typing import TYPE_CHECKING, Iterable
 
 import numpy as np
@@ -51,7 +50,8 @@ def find_images(root: str | Path) -> list[Path]:
     """Image files under ``root`` (sub-folders too, hidden ones skipped), sorted."""
     root = Path(root)
     return sorted(
-        p for p in root.rglob("*")
+        p
+        for p in root.rglob("*")
         if p.is_file() and p.suffix.lower() in IMAGE_SUFFIXES and not any(part.startswith(".") for part in p.relative_to(root).parts)
     )
 
@@ -267,7 +267,7 @@ def pil_to_tensor(image: Image.Image) -> torch.Tensor:
     return array_to_tensor(_to_float_array(image)[0])
 
 
-def check_output_path(path: str | Path, inputs: "Iterable[str | Path | None]" = ()) -> str:
+def check_output_path(path: str | Path, inputs: Iterable[str | Path | None] = ()) -> str:
     """Check, before any work is done, that ``path`` can be written and is none of ``inputs``;
     return its format name."""
     path = Path(path)

@@ -46,7 +46,7 @@ def skimage_picture(name: str) -> np.ndarray:
 
 
 def _sample_rgb(spec: str | Path) -> np.ndarray:
-    name = str(spec)[len(SAMPLE_PREFIX):]
+    name = str(spec)[len(SAMPLE_PREFIX) :]
     _sample_array(name)  # checks the name
     return skimage_picture(name)
 
@@ -74,5 +74,5 @@ def load_source(spec: str | Path, *, max_side: int | None = None) -> LoadedImage
 def source_sha256(spec: str | Path) -> str:
     """Content hash of a path's bytes, or of a sample's pixels."""
     if is_sample(spec):
-        return hashlib.sha256(_sample_array(str(spec)[len(SAMPLE_PREFIX):]).tobytes()).hexdigest()
+        return hashlib.sha256(_sample_array(str(spec)[len(SAMPLE_PREFIX) :]).tobytes()).hexdigest()
     return file_sha256(spec)

@@ -5,7 +5,13 @@ from atelier.metrics.distributions import frechet_between, frechet_distance, gau
 from atelier.metrics.images import psnr, ssim
 
 __all__ = [
-    "ClassificationReport", "classification_report", "confusion_matrix",
-    "frechet_between", "frechet_distance", "gaussian_stats", "kernel_distance",
-    "psnr", "ssim",
+    "ClassificationReport",
+    "classification_report",
+    "confusion_matrix",
+    "frechet_between",
+    "frechet_distance",
+    "gaussian_stats",
+    "kernel_distance",
+    "psnr",
+    "ssim",
 ]

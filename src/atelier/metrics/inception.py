@@ -40,21 +40,34 @@ class _A(nn.Module):
         super().__init__()
         self.branch1x1 = _Conv(c, 64, 1)
         self.branch5x5_1, self.branch5x5_2 = _Conv(c, 48, 1), _Conv(48, 64, 5, padding=2)
-        self.branch3x3dbl_1, self.branch3x3dbl_2, self.branch3x3dbl_3 = _Conv(c, 64, 1), _Conv(64, 96, 3, padding=1), _Conv(96, 96, 3, padding=1)
+        self.branch3x3dbl_1, self.branch3x3dbl_2, self.branch3x3dbl_3 = (
+            _Conv(c, 64, 1),
+            _Conv(64, 96, 3, padding=1),
+            _Conv(96, 96, 3, padding=1),
+        )
         self.branch_pool = _Conv(c, pool, 1)
 
     def forward(self, x):
-        return torch.cat([
-            self.branch1x1(x), self.branch5x5_2(self.branch5x5_1(x)),
-            self.branch3x3dbl_3(self.branch3x3dbl_2(self.branch3x3dbl_1(x))), self.branch_pool(_avg(x)),
-        ], 1)
+        return torch.cat(
+            [
+                self.branch1x1(x),
+                self.branch5x5_2(self.branch5x5_1(x)),
+                self.branch3x3dbl_3(self.branch3x3dbl_2(self.branch3x3dbl_1(x))),
+                self.branch_pool(_avg(x)),
+            ],
+            1,
+        )
 
 
 class _B(nn.Module):
     def __init__(self, c: int) -> None:
         super().__init__()
         self.branch3x3 = _Conv(c, 384, 3, stride=2)
-        self.branch3x3dbl_1, self.branch3x3dbl_2, self.branch3x3dbl_3 = _Conv(c, 64, 1), _Conv(64, 96, 3, padding=1), _Conv(96, 96, 3, stride=2)
+        self.branch3x3dbl_1, self.branch3x3dbl_2, self.branch3x3dbl_3 = (
+            _Conv(c, 64, 1),
+            _Conv(64, 96, 3, padding=1),
+            _Conv(96, 96, 3, stride=2),
+        )
 
     def forward(self, x):
         return torch.cat([self.branch3x3(x), self.branch3x3dbl_3(self.branch3x3dbl_2(self.branch3x3dbl_1(x))), F.max_pool2d(x, 3, 2)], 1)
@@ -64,7 +77,11 @@ class _C(nn.Module):
     def __init__(self, c: int, c7: int) -> None:
         super().__init__()
         self.branch1x1 = _Conv(c, 192, 1)
-        self.branch7x7_1, self.branch7x7_2, self.branch7x7_3 = _Conv(c, c7, 1), _Conv(c7, c7, (1, 7), padding=(0, 3)), _Conv(c7, 192, (7, 1), padding=(3, 0))
+        self.branch7x7_1, self.branch7x7_2, self.branch7x7_3 = (
+            _Conv(c, c7, 1),
+            _Conv(c7, c7, (1, 7), padding=(0, 3)),
+            _Conv(c7, 192, (7, 1), padding=(3, 0)),
+        )
         self.branch7x7dbl_1 = _Conv(c, c7, 1)
         self.branch7x7dbl_2 = _Conv(c7, c7, (7, 1), padding=(3, 0))
         self.branch7x7dbl_3 = _Conv(c7, c7, (1, 7), padding=(0, 3))
@@ -108,10 +125,17 @@ class _E(nn.Module):
         a = self.branch3x3_1(x)
         b = self.branch3x3dbl_2(self.branch3x3dbl_1(x))
         pooled = F.max_pool2d(x, 3, 1, 1) if self.max_pool else _avg(x)
-        return torch.cat([
-            self.branch1x1(x), self.branch3x3_2a(a), self.branch3x3_2b(a),
-            self.branch3x3dbl_3a(b), self.branch3x3dbl_3b(b), self.branch_pool(pooled),
-        ], 1)
+        return torch.cat(
+            [
+                self.branch1x1(x),
+                self.branch3x3_2a(a),
+                self.branch3x3_2b(a),
+                self.branch3x3dbl_3a(b),
+                self.branch3x3dbl_3b(b),
+                self.branch_pool(pooled),
+            ],
+            1,
+        )
 
 
 class InceptionFID(nn.Module):
@@ -119,7 +143,11 @@ class InceptionFID(nn.Module):
 
     def __init__(self) -> None:
         super().__init__()
-        self.Conv2d_1a_3x3, self.Conv2d_2a_3x3, self.Conv2d_2b_3x3 = _Conv(3, 32, 3, stride=2), _Conv(32, 32, 3), _Conv(32, 64, 3, padding=1)
+        self.Conv2d_1a_3x3, self.Conv2d_2a_3x3, self.Conv2d_2b_3x3 = (
+            _Conv(3, 32, 3, stride=2),
+            _Conv(32, 32, 3),
+            _Conv(32, 64, 3, padding=1),
+        )
         self.Conv2d_3b_1x1, self.Conv2d_4a_3x3 = _Conv(64, 80, 1), _Conv(80, 192, 3)
         self.Mixed_5b, self.Mixed_5c, self.Mixed_5d = _A(192, 32), _A(256, 64), _A(288, 64)
         self.Mixed_6a = _B(288)
@@ -132,8 +160,19 @@ class InceptionFID(nn.Module):
         x = self.Conv2d_2b_3x3(self.Conv2d_2a_3x3(self.Conv2d_1a_3x3(x)))
         x = self.Conv2d_4a_3x3(self.Conv2d_3b_1x1(F.max_pool2d(x, 3, 2)))
         x = F.max_pool2d(x, 3, 2)
-        for block in (self.Mixed_5b, self.Mixed_5c, self.Mixed_5d, self.Mixed_6a, self.Mixed_6b, self.Mixed_6c,
-                      self.Mixed_6d, self.Mixed_6e, self.Mixed_7a, self.Mixed_7b, self.Mixed_7c):
+        for block in (
+            self.Mixed_5b,
+            self.Mixed_5c,
+            self.Mixed_5d,
+            self.Mixed_6a,
+            self.Mixed_6b,
+            self.Mixed_6c,
+            self.Mixed_6d,
+            self.Mixed_6e,
+            self.Mixed_7a,
+            self.Mixed_7b,
+            self.Mixed_7c,
+        ):
             x = block(x)
         return x.mean(dim=(2, 3))
 

@@ -50,7 +50,9 @@ def create_app(
         data.mkdir(parents=True, mode=0o700)  # uploads and results are the user's own pictures
     (data / "uploads").mkdir(exist_ok=True, mode=0o700)
     manager = JobManager(data / "results", max_running=max_running, max_queued=max_queued)
-    guard = Guard(allowed_hosts_for(host, allow_hosts), max_upload_bytes=int(max_upload_mb * 1024 * 1024), page_needs_token=not is_loopback(host))
+    guard = Guard(
+        allowed_hosts_for(host, allow_hosts), max_upload_bytes=int(max_upload_mb * 1024 * 1024), page_needs_token=not is_loopback(host)
+    )
     if token:
         guard.token = token
 
@@ -59,7 +61,9 @@ def create_app(
         yield
         manager.shutdown()  # running jobs are cancelled between two steps
 
-    app = FastAPI(title="Atelier studio", version=__version__, description="Make art with neural style transfer, locally.", lifespan=lifespan)
+    app = FastAPI(
+        title="Atelier studio", version=__version__, description="Make art with neural style transfer, locally.", lifespan=lifespan
+    )
     app.state.studio = Studio(data, manager, guard, max_upload_mb, max_megapixels)
     app.state.manager, app.state.guard = manager, guard
     app.add_middleware(GuardMiddleware, guard=guard)

@@ -59,8 +59,14 @@ class Job:
 
     def summary(self) -> dict:
         return {
-            "id": self.id, "status": self.status, "step": self.step, "total": self.total,
-            "losses": self.losses, "error": self.error, "params": self.params, "created": self.created,
+            "id": self.id,
+            "status": self.status,
+            "step": self.step,
+            "total": self.total,
+            "losses": self.losses,
+            "error": self.error,
+            "params": self.params,
+            "created": self.created,
             "result_url": f"/api/results/{self.id}.png" if self.status == "done" else None,
         }
 

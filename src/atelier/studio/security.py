@@ -88,10 +88,13 @@ class Guard:
 
 async def _reply(send: Send, status: int, detail: str, headers: list[tuple[bytes, bytes]] | None = None) -> None:
     body = json.dumps({"detail": detail}).encode()
-    await send({
-        "type": "http.response.start", "status": status,
-        "headers": [(b"content-type", b"application/json"), (b"content-length", str(len(body)).encode()), *(headers or [])],
-    })
+    await send(
+        {
+            "type": "http.response.start",
+            "status": status,
+            "headers": [(b"content-type", b"application/json"), (b"content-length", str(len(body)).encode()), *(headers or [])],
+        }
+    )
     await send({"type": "http.response.body", "body": body})
 
 
@@ -133,7 +136,9 @@ class GuardMiddleware:
         set_cookie = False
         if path.startswith("/api/") or path in ("/docs", "/openapi.json", "/redoc"):
             if not guard.token_ok(presented):
-                return await _reply(send, 401, "missing or wrong studio token: open the studio's page first, or send the token printed by `atelier studio`")
+                return await _reply(
+                    send, 401, "missing or wrong studio token: open the studio's page first, or send the token printed by `atelier studio`"
+                )
         elif path == "/":
             if guard.page_needs_token and not guard.token_ok(presented):
                 return await _reply(send, 401, "open the studio with the URL `atelier studio` printed (it carries the token)")

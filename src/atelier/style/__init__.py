@@ -18,6 +18,7 @@ _EXPORTS = {
     "stylize": "atelier.style.api",
     "parse_layer_weights": "atelier.style.options",
     "parse_style_weights": "atelier.style.options",
+    "refine": "atelier.style.api",
     "replay": "atelier.style.api",
     "stylize_file": "atelier.style.api",
     "PRESETS": "atelier.style.presets",

@@ -73,7 +73,7 @@ def choose_painter(styles: Sequence[str], settings: StyleSettings) -> str:
     """Which engine paints ``styles`` with ``settings.engine``; a clear error for impossible asks.
 
     Built-in names and model files are style networks (fast only). Painting files go to the
-    arbitrary-style network (``fast``, and ``auto`` when it is installed) or the optimiser.
+    arbitrary-style network with ``fast`` and to the optimiser with ``optimize`` and ``auto``.
     """
     from atelier.style.fast.pack import builtin_styles
 
@@ -84,19 +84,21 @@ def choose_painter(styles: Sequence[str], settings: StyleSettings) -> str:
             raise InputError(f"--style {spec}: no such file and no built-in style by that name (built-ins: {names})")
     if any(networks):
         if not all(networks):
-            raise InputError("built-in styles (or style model files) and painting images cannot be mixed in one call; stylize in two passes")
+            raise InputError(
+                "built-in styles (or style model files) and painting images cannot be mixed in one call; stylize in two passes"
+            )
         if settings.engine == "optimize":
-            raise InputError("built-in styles and style model files are networks: they run on the fast engine only (drop --engine optimize)")
+            raise InputError(
+                "built-in styles and style model files are networks: they run on the fast engine only (drop --engine optimize)"
+            )
         return "networks"
-    if settings.engine == "optimize":
+    if settings.engine != "fast":  # auto: the optimiser still paints better (docs/arbitrary-style.md)
         return "optimize"
     from atelier.style.arbitrary.runtime import available
 
-    if available():
-        return "arbitrary"
-    if settings.engine == "fast":
+    if not available():
         raise InputError("the arbitrary-style network is not installed in this copy of Atelier; use --engine optimize")
-    return "optimize"
+    return "arbitrary"
 
 
 def _region(mask: str | None, width: int, height: int) -> np.ndarray | None:
@@ -113,7 +115,7 @@ def _check(request: StyleRequest) -> list[float]:
     settings.validate()
     if not request.styles:
         raise InputError("give at least one --style")
-    check_output_path(request.output, [request.content, *request.styles, request.mask])
+    check_output_path(request.output, [request.content, *request.styles, request.mask, settings.init_image])
     return normalised_weights(request.style_weights, len(request.styles))
 
 
@@ -142,7 +144,14 @@ def stylize(request: StyleRequest, *, on_progress: OnEvent | None = None, cancel
         from atelier.style.fast.runtime import apply_styles, choose_runtime, find_style
 
         refs = [find_style(s) for s in request.styles]
-        image = apply_styles(photo, refs, weights=request.style_weights, strength=settings.strength, preserve_color=settings.preserve_color, runtime=settings.runtime)
+        image = apply_styles(
+            photo,
+            refs,
+            weights=request.style_weights,
+            strength=settings.strength,
+            preserve_color=settings.preserve_color,
+            runtime=settings.runtime,
+        )
         runtimes = [choose_runtime(r, photo.shape[0] * photo.shape[1], settings.runtime) for r in refs]
         model_files = [r.onnx if rt == "onnx" else r.pt for r, rt in zip(refs, runtimes)]
     else:
@@ -163,17 +172,25 @@ def stylize(request: StyleRequest, *, on_progress: OnEvent | None = None, cancel
 
 
 def _recipe(request: StyleRequest, painter: str) -> Recipe:
-    recipe = Recipe(OPERATION, params={
-        "settings": request.settings.to_dict(), "painter": painter,
-        "styles": [s if is_style_network(s) and not Path(s).exists() else None for s in request.styles],
-        "style_weights": list(request.style_weights) if request.style_weights else None,
-    }, seed=request.settings.seed, backbone=request.settings.backbone if painter == "optimize" else painter)
+    recipe = Recipe(
+        OPERATION,
+        params={
+            "settings": request.settings.to_dict(),
+            "painter": painter,
+            "styles": [s if is_style_network(s) and not Path(s).exists() else None for s in request.styles],
+            "style_weights": list(request.style_weights) if request.style_weights else None,
+        },
+        seed=request.settings.seed,
+        backbone=request.settings.backbone if painter == "optimize" else painter,
+    )
     recipe.add_input("content", request.content)
     for index, style in enumerate(request.styles):
         if Path(style).exists() or is_sample(style):
             recipe.add_input(f"style[{index}]", style)
     if request.mask is not None:
         recipe.add_input("mask", request.mask)
+    if request.settings.init_image is not None:
+        recipe.add_input("init", request.settings.init_image)
     return recipe
 
 
@@ -191,13 +208,24 @@ def _optimize(request: StyleRequest, on_progress: OnEvent | None, cancel: thread
     mask_tensor = None
     if request.mask is not None:
         mask_image = load_source(request.mask)
-        mask_tensor = mask_image.alpha if mask_image.alpha is not None and mask_image.alpha.min() < 1 else mask_image.rgb.mean(1, keepdim=True)
+        mask_tensor = (
+            mask_image.alpha if mask_image.alpha is not None and mask_image.alpha.min() < 1 else mask_image.rgb.mean(1, keepdim=True)
+        )
+    init_image = None if settings.init_image is None else load_source(settings.init_image).rgb
     recipe = _recipe(request, "optimize")
     recipe.weights_sha256 = weights_hash(settings)
 
     result, losses = None, {}
     start = time.perf_counter()
-    for event in stylize_steps(loaded.rgb, style_images, style_weights=request.style_weights, mask=mask_tensor, settings=settings, cancel=cancel):
+    for event in stylize_steps(
+        loaded.rgb,
+        style_images,
+        style_weights=request.style_weights,
+        mask=mask_tensor,
+        settings=settings,
+        init_image=init_image,
+        cancel=cancel,
+    ):
         losses = event.metrics or losses
         if on_progress is not None:
             on_progress(event)
@@ -220,8 +248,13 @@ def request_from_recipe(recipe: Recipe, output: str | Path) -> StyleRequest:
     inputs = recipe.inputs
     mask = inputs.get("mask", {}).get("path")
     if recipe.operation == LEGACY_FAST_OPERATION:  # fast styles before the engines were unified
-        settings = StyleSettings(engine="fast", size=p.get("size"), strength=p.get("strength", 1.0),
-                                 preserve_color=bool(p.get("preserve_color")), runtime=p.get("engine", "auto"))
+        settings = StyleSettings(
+            engine="fast",
+            size=p.get("size"),
+            strength=p.get("strength", 1.0),
+            preserve_color=bool(p.get("preserve_color")),
+            runtime=p.get("engine", "auto"),
+        )
         return StyleRequest(inputs["content"]["path"], list(p["styles"]), str(output), p.get("style_weights"), mask, settings)
     if recipe.operation != OPERATION:
         raise InputError(f"replaying '{recipe.operation}' is not supported")
@@ -239,7 +272,9 @@ def request_from_recipe(recipe: Recipe, output: str | Path) -> StyleRequest:
     return StyleRequest(inputs["content"]["path"], styles, str(output), p.get("style_weights"), mask, settings)
 
 
-def replay(image: str | Path, output: str | Path, *, on_progress: OnEvent | None = None, cancel: threading.Event | None = None) -> tuple[StyleResult, list[str]]:
+def replay(
+    image: str | Path, output: str | Path, *, on_progress: OnEvent | None = None, cancel: threading.Event | None = None
+) -> tuple[StyleResult, list[str]]:
     """Re-run the recipe embedded in ``image``: the request it records, then :func:`stylize`.
 
     Returns the result and warnings (inputs or models that changed since the recipe was written).
@@ -266,6 +301,38 @@ def replay(image: str | Path, output: str | Path, *, on_progress: OnEvent | None
     return result, warnings
 
 
+#: Steps of a refinement: the fast result is already close, so a quarter of a full run
+#: (measured in benchmarks/bench_arbitrary.py: docs/arbitrary-style.md).
+REFINE_STEPS = 40
+
+
+def refine(
+    fast_result: str | Path,
+    output: str | Path,
+    *,
+    steps: int = REFINE_STEPS,
+    on_progress: OnEvent | None = None,
+    cancel: threading.Event | None = None,
+) -> StyleResult:
+    """Run the optimisation engine on a fast result (a PNG written by Atelier), starting from it:
+    the same photo, paintings, blend, mask and size, ``steps`` optimisation steps."""
+    recipe = read_recipe(fast_result)
+    if recipe is None:
+        raise InputError(f"{fast_result}: no Atelier recipe in this file (only PNGs written by Atelier can be refined)")
+    request = request_from_recipe(recipe, output)
+    if any(is_style_network(s) for s in request.styles):
+        raise InputError(f"{fast_result}: painted with built-in styles (networks); only paintings can be refined")
+    from PIL import Image
+
+    with Image.open(fast_result) as picture:
+        size = max(picture.size)
+    settings = request.settings
+    request.settings = from_dict(
+        StyleSettings, {**settings.to_dict(), "engine": "optimize", "steps": steps, "init_image": str(fast_result), "size": size}
+    )
+    return stylize(request, on_progress=on_progress, cancel=cancel)
+
+
 def stylize_file(
     content: str | Path,
     styles: Sequence[str | Path],
@@ -278,6 +345,12 @@ def stylize_file(
     cancel: threading.Event | None = None,
 ) -> StyleResult:
     """:func:`stylize` with plain arguments: ``stylize_file("photo.jpg", ["art.jpg"], "out.png")``."""
-    request = StyleRequest(str(content), [str(s) for s in styles], str(output), list(style_weights) if style_weights else None,
-                           None if mask is None else str(mask), settings or StyleSettings())
+    request = StyleRequest(
+        str(content),
+        [str(s) for s in styles],
+        str(output),
+        list(style_weights) if style_weights else None,
+        None if mask is None else str(mask),
+        settings or StyleSettings(),
+    )
     return stylize(request, on_progress=on_progress, cancel=cancel)

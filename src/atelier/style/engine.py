@@ -20,8 +20,8 @@ from atelier.errors import AtelierError, Cancelled, InputError
 from atelier.events import Event
 from atelier.io import fit_size, resize_to
 from atelier.style import color
-from atelier.style.perceptual import PerceptualLoss
 from atelier.style.options import normalised_weights
+from atelier.style.perceptual import PerceptualLoss
 from atelier.style.presets import get_preset
 from atelier.style.settings import StyleSettings
 from atelier.style.tiles import feather as _feather
@@ -66,18 +66,36 @@ def layer_names(backbone: str) -> list[str]:
 Progress = Event
 
 
-def _progress(step: int, total: int, losses: dict[str, float], scale: int, scales: int, size: tuple[int, int], *,
-              preview: torch.Tensor | None = None, result: torch.Tensor | None = None, tile: tuple[int, int] | None = None) -> Event:
+def _progress(
+    step: int,
+    total: int,
+    losses: dict[str, float],
+    scale: int,
+    scales: int,
+    size: tuple[int, int],
+    *,
+    preview: torch.Tensor | None = None,
+    result: torch.Tensor | None = None,
+    tile: tuple[int, int] | None = None,
+) -> Event:
     detail = f"scale {scale + 1}/{scales} {size[0]}x{size[1]}" + (f" tile {tile[0]}/{tile[1]}" if tile else "")
-    return Event(step, total, losses, phase="stylizing", detail=detail, preview=preview, result=result,
-                 extra={"scale": scale, "scales": scales, "size": size, "tile": tile})
+    return Event(
+        step,
+        total,
+        losses,
+        phase="stylizing",
+        detail=detail,
+        preview=preview,
+        result=result,
+        extra={"scale": scale, "scales": scales, "size": size, "tile": tile},
+    )
 
 
 def pyramid_sizes(width: int, height: int, size: int, levels: int | None) -> list[tuple[int, int]]:
     """``(w, h)`` per scale, coarsest first, the last being the output size."""
     if levels is None:
         levels = 1
-        while size / 2 ** levels >= 200:
+        while size / 2**levels >= 200:
             levels += 1
     levels = max(1, levels)
     sizes = []
@@ -160,7 +178,9 @@ def _optimise(
         if not math.isfinite(total) or total > DIVERGENCE_FACTOR * best_total:
             recoveries += 1
             if recoveries > 3 * MAX_RECOVERIES:
-                raise AtelierError("the optimisation diverged and did not recover; try a lower --strength, another --optimizer or other --style-layers")
+                raise AtelierError(
+                    "the optimisation diverged and did not recover; try a lower --strength, another --optimizer or other --style-layers"
+                )
             switch = kind == "lbfgs" and recoveries > MAX_RECOVERIES
             kind, lr = ("adam", 0.02) if switch else (kind, lr * 0.5)
             with torch.no_grad():
@@ -189,7 +209,9 @@ def _prepare_inputs(
     return content, list(styles)
 
 
-def _initial_image(content: torch.Tensor, styles: Sequence[torch.Tensor], weights: Sequence[float], settings: StyleSettings) -> torch.Tensor:
+def _initial_image(
+    content: torch.Tensor, styles: Sequence[torch.Tensor], weights: Sequence[float], settings: StyleSettings
+) -> torch.Tensor:
     generator = torch.Generator().manual_seed(settings.seed)
     main_style = styles[max(range(len(styles)), key=lambda i: weights[i])]
     if settings.init == "noise":
@@ -210,13 +232,16 @@ def stylize_steps(
     style_weights: Sequence[float] | None = None,
     mask: torch.Tensor | None = None,
     settings: StyleSettings | None = None,
+    init_image: torch.Tensor | None = None,
     cancel: threading.Event | None = None,
 ) -> Iterator[Event]:
     """Stylise ``content`` (``(1, 3, H, W)`` in [0, 1]) with one or more ``styles``.
 
     Yields an :class:`~atelier.events.Event` after every step; the last one carries ``result``.
     ``style_weights`` blends several styles (normalised to sum to 1). ``mask`` (``(1, 1, H, W)``,
-    1 = stylise) limits the style to a region. Deterministic for a given ``settings.seed``.
+    1 = stylise) limits the style to a region. ``init_image`` (``(1, 3, h, w)``) is where the
+    optimisation starts instead of ``settings.init`` (refining a fast result). Deterministic
+    for a given ``settings.seed``.
     """
     settings = settings or StyleSettings()
     settings.validate()
@@ -234,7 +259,9 @@ def stylize_steps(
     sizes = pyramid_sizes(content.shape[-1], content.shape[-2], settings.output_size, settings.pyramid_levels)
     schedule = step_schedule(settings.steps, [w * h for w, h in sizes])
     total = sum(
-        n * len(_tile_starts(h, settings.tile_size, settings.tile_overlap)) * len(_tile_starts(w, settings.tile_size, settings.tile_overlap))
+        n
+        * len(_tile_starts(h, settings.tile_size, settings.tile_overlap))
+        * len(_tile_starts(w, settings.tile_size, settings.tile_overlap))
         for n, (w, h) in zip(schedule, sizes)
     )
     work_content, work_styles = _prepare_inputs(content, styles, settings)
@@ -247,7 +274,9 @@ def stylize_steps(
         style_side = max(16, round(max(w, h) * settings.style_scale))
         objective.set_style([resize_to(s, *fit_size(s.shape[-1], s.shape[-2], style_side)[::-1]) for s in work_styles], weights)
         scaled_mask = None if full_mask is None else resize_to(full_mask, h, w)
-        if image is None:
+        if image is None and init_image is not None:
+            image = resize_to(init_image, h, w)  # refining a picture, e.g. a fast result
+        elif image is None:
             image = _initial_image(scaled_content, work_styles, weights, settings)
         else:
             image = resize_to(image, h, w)

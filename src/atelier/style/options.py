@@ -48,4 +48,3 @@ def normalised_weights(weights: Sequence[float] | None, count: int, what: str = 
         raise InputError("style weights must be zero or more and not all zero")
     total = sum(weights)
     return [w / total for w in weights]
-

@@ -68,18 +68,14 @@ class PerceptualLoss:
     def loss(self, image: torch.Tensor) -> tuple[torch.Tensor, dict[str, float]]:
         s = self.settings
         content_feats = self.content_encoder(image, list(self.net.content_layers))
-        c_loss = sum(
-            self.net.content_layers[k] * content_loss(v, self.content_targets[k]) for k, v in content_feats.items()
-        )
+        c_loss = sum(self.net.content_layers[k] * content_loss(v, self.content_targets[k]) for k, v in content_feats.items())
         style_feats = self._style_features(image)
         st_loss = image.new_zeros(())
         for name, feat in style_feats.items():
             layer_mask = None
             if self.mask is not None:
                 layer_mask = F.interpolate(self.mask, size=feat.shape[-2:], mode="area")
-            st_loss = st_loss + self.net.style_layers[name] * normalised_mse(
-                self.statistic(feat, layer_mask), self.style_targets[name]
-            )
+            st_loss = st_loss + self.net.style_layers[name] * normalised_mse(self.statistic(feat, layer_mask), self.style_targets[name])
         st_loss = st_loss / max(1, len(style_feats))
         tv = total_variation(image)
         total = s.content_weight * c_loss + s.style_weight * s.strength * st_loss + s.tv_weight * tv

@@ -6,7 +6,11 @@ Engines:
 * ``fast``: one network pass. Painting files go through the arbitrary-style network (any
   painting, instantly); built-in names and ``.pt``/``.onnx`` files are per-style networks.
 * ``optimize``: the optimisation engine (Gatys et al.), the slow quality reference.
-* ``auto`` (default): ``fast``.
+* ``auto`` (default): the per-style network for built-in names and model files, the
+  optimisation engine for painting files. The arbitrary-style network is instant but, measured
+  side by side (docs/arbitrary-style.md), still paints less than the optimiser and the peer
+  tool, so a painting file gets the optimiser unless ``fast`` is asked for (the studio shows
+  the instant result first, then refines).
 
 Options keep one meaning everywhere: ``strength`` is how much style (0 = the photo, 1 = the
 default, up to 4 = bolder) whichever engine paints; colour preservation is the same
@@ -36,26 +40,64 @@ OPTIMIZE_SIZE = 512
 class StyleSettings:
     """Every knob of a stylisation. The defaults are the measured best on a 2-core CPU."""
 
-    engine: str = option("auto", "fast: one network pass (any painting, instantly); optimize: the optimisation engine (a minute or more, the quality reference); auto: fast.", choices=ENGINES)
-    size: int | None = option(None, "Longest side of the output in pixels (default: the photo's own size; 512 with --engine optimize).", low=16, high=checks.MAX_SIDE, unit=" pixels")
+    engine: str = option(
+        "auto",
+        "fast: one network pass (any painting, instantly); optimize: the optimisation engine (a minute or more, the quality reference); "
+        "auto: optimize for painting files, the network for built-in styles.",
+        choices=ENGINES,
+    )
+    size: int | None = option(
+        None,
+        "Longest side of the output in pixels (default: the photo's own size; 512 with --engine optimize).",
+        low=16,
+        high=checks.MAX_SIDE,
+        unit=" pixels",
+    )
     strength: float = option(1.0, "How much style: 0 keeps the photo, 1 is the default, up to 4 is bolder.", low=0, high=4)
     style_scale: float = option(1.0, "Brush-stroke size relative to the output: 2 gives larger strokes.", low=0.05, high=8)
     preserve_color: bool = option(False, "Keep the photo's colours; take only texture from the painting.")
-    color_method: str = option("luminance", "How --preserve-color works: luminance (texture on brightness only) or histogram (recolour the painting first).", choices=COLOR_METHODS)
+    color_method: str = option(
+        "luminance",
+        "How --preserve-color works: luminance (texture on brightness only) or histogram (recolour the painting first).",
+        choices=COLOR_METHODS,
+    )
     seed: int = option(0, "Random seed: the same seed gives the same picture.", low=0, high=checks.MAX_SEED)
-    runtime: str = option("auto", "Fast engine: auto (onnxruntime on CPU, PyTorch on GPU or for huge photos), onnx or torch.", choices=RUNTIMES)
+    runtime: str = option(
+        "auto", "Fast engine: auto (onnxruntime on CPU, PyTorch on GPU or for huge photos), onnx or torch.", choices=RUNTIMES
+    )
     # -- the optimisation engine ---------------------------------------------------------
     steps: int = option(160, "Optimisation steps in all (more: finer finish, slower). --engine optimize only.", low=1, high=MAX_STEPS)
     style_weight: float = option(300.0, "Weight of the style term.", low=0, high=1e9, cli=False)
     content_weight: float = option(1.0, "Weight of the content term.", low=0, high=1e9, cli=False)
     tv_weight: float = option(10.0, "Smoothness: higher removes more speckle. --engine optimize only.", low=0, high=1e9)
-    statistic: str = option("covariance", "Style statistic: covariance (centred Gram: strongest brushwork), gram (classic Gatys) or mean-std. --engine optimize only.", choices=STATISTICS)
-    smoothing: bool | None = option(None, "Activation smoothing (Wang et al. 2021); default: the backbone's choice. --engine optimize only.")
+    statistic: str = option(
+        "covariance",
+        "Style statistic: covariance (centred Gram: strongest brushwork), gram (classic Gatys) or mean-std. --engine optimize only.",
+        choices=STATISTICS,
+    )
+    smoothing: bool | None = option(
+        None, "Activation smoothing (Wang et al. 2021); default: the backbone's choice. --engine optimize only."
+    )
     optimizer: str = option("lbfgs", "lbfgs (fast convergence) or adam. --engine optimize only.", choices=OPTIMIZERS)
     learning_rate: float | None = option(None, "Step length (default: the optimiser's).", low=1e-9, high=1e9, cli=False)
-    init: str = option("palette", "Starting image: palette (the photo in the painting's colours), content, noise or style. --engine optimize only.", choices=INITS)
-    pyramid_levels: int | None = option(None, "Coarse-to-fine scales (default: enough for a coarsest scale of about 128-256 px).", low=1, high=8, cli=False)
-    tile_size: int = option(768, "Scales larger than this are refined in overlapping tiles (bounds memory). --engine optimize only.", low=128, high=4096, unit=" pixels")
+    init: str = option(
+        "palette",
+        "Starting image: palette (the photo in the painting's colours), content, noise or style. --engine optimize only.",
+        choices=INITS,
+    )
+    init_image: str | None = option(
+        None, "Start from this picture instead (a fast result to refine: see `atelier refine`). --engine optimize only."
+    )
+    pyramid_levels: int | None = option(
+        None, "Coarse-to-fine scales (default: enough for a coarsest scale of about 128-256 px).", low=1, high=8, cli=False
+    )
+    tile_size: int = option(
+        768,
+        "Scales larger than this are refined in overlapping tiles (bounds memory). --engine optimize only.",
+        low=128,
+        high=4096,
+        unit=" pixels",
+    )
     tile_overlap: int = option(96, "Overlap of neighbouring tiles.", low=0, high=2048, cli=False)
     backbone: str = option("atelier", "Loss network (see `atelier backbones`). --engine optimize only.")
     content_layers: dict[str, float] | None = option(None, "Content layers and weights, e.g. {'block5': 1}.", cli=False)

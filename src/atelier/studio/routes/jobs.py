@@ -33,11 +33,16 @@ class StyleChoice(BaseModel):
     weight: float = Field(1.0, ge=0, le=100, description="Blend weight.")
 
 
-StylizeRequest = api_model(StyleSettings, "StylizeRequest", include=STUDIO_SETTINGS, extra={
-    "content": (str, Field(description="Upload id of the photo.")),
-    "styles": (list[StyleChoice], Field(min_length=1, max_length=4)),
-    "mask": (str | None, Field(None, description="Upload id of a mask (white = stylise).")),
-})
+StylizeRequest = api_model(
+    StyleSettings,
+    "StylizeRequest",
+    include=STUDIO_SETTINGS,
+    extra={
+        "content": (str, Field(description="Upload id of the photo.")),
+        "styles": (list[StyleChoice], Field(min_length=1, max_length=4)),
+        "mask": (str | None, Field(None, description="Upload id of a mask (white = stylise).")),
+    },
+)
 
 
 def event_message(event: Event) -> dict:
@@ -69,8 +74,14 @@ def stylize(body: StylizeRequest, ctx: Studio = Depends(studio)) -> dict:  # typ
     params = body.model_dump()
 
     def work(job: Job, report) -> None:
-        request = StyleRequest(str(content), styles, str(ctx.manager.results_dir / f"{job.id}.png"),
-                               [c.weight for c in body.styles], None if mask is None else str(mask), settings)
+        request = StyleRequest(
+            str(content),
+            styles,
+            str(ctx.manager.results_dir / f"{job.id}.png"),
+            [c.weight for c in body.styles],
+            None if mask is None else str(mask),
+            settings,
+        )
         paint(request, on_progress=lambda event: report(event_message(event)), cancel=job.cancel)
 
     # Mistakes are reported now, with a 400, not later as a failed job.
@@ -85,6 +96,41 @@ def stylize(body: StylizeRequest, ctx: Studio = Depends(studio)) -> dict:  # typ
         job = ctx.manager.submit(params, work)
     except InputError as error:
         raise HTTPException(400, str(error)) from None
+    except QueueFull as error:
+        raise HTTPException(429, str(error)) from None
+    return {"id": job.id, "status": job.status, "events_url": f"/api/jobs/{job.id}/events"}
+
+
+class RefineRequest(BaseModel):
+    model_config = ConfigDict(allow_inf_nan=False, extra="forbid")
+
+    job: str = Field(description="Id of a finished job that painted with paintings (the fast result to refine).")
+    steps: int = Field(40, ge=1, le=2000, description="Optimisation steps, starting from the fast result.")
+
+
+@router.post("/api/refine", summary="Refine a fast result with the optimisation engine", status_code=202)
+def refine(body: RefineRequest, ctx: Studio = Depends(studio)) -> dict:
+    from atelier.style.api import refine as refine_result
+
+    source = ctx.manager.results_dir / f"{body.job}.png"
+    if not JOB_ID.match(body.job) or not source.is_file():
+        raise HTTPException(404, "no finished result with that id to refine")
+    record = next((item for item in ctx.manager.history() if item.get("id") == body.job), {})
+    if any(choice.get("builtin") for choice in record.get("params", {}).get("styles", [])):
+        raise HTTPException(400, "built-in styles are networks: only pictures painted from paintings can be refined")
+    params = {**record.get("params", {}), "engine": "optimize", "steps": body.steps, "refine_of": body.job}
+
+    def work(job: Job, report) -> None:
+        refine_result(
+            source,
+            ctx.manager.results_dir / f"{job.id}.png",
+            steps=body.steps,
+            on_progress=lambda event: report(event_message(event)),
+            cancel=job.cancel,
+        )
+
+    try:
+        job = ctx.manager.submit(params, work)
     except QueueFull as error:
         raise HTTPException(429, str(error)) from None
     return {"id": job.id, "status": job.status, "events_url": f"/api/jobs/{job.id}/events"}

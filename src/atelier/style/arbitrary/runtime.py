@@ -1,12 +1,238 @@
-"""Painting with the arbitrary-style network: any painting, one pass (filled in below)."""
+"""Painting with the arbitrary-style network: any painting, one pass, no PyTorch needed.
+
+The network is an encoder, a transform and a decoder (see :mod:`atelier.style.arbitrary.network`).
+Here the encoder and decoder run as two onnxruntime sessions and the transform runs in NumPy
+(:mod:`atelier.style.arbitrary.transforms`), which is what lets a whole
+``atelier stylize photo.jpg --style painting.jpg`` process start in a fraction of a second.
+
+For a photo the network takes in one go (up to :data:`TILE_MEGAPIXELS`), the steps are:
+
+1. each painting is read at the output's size times ``style_scale`` (its brush strokes keep
+   their size relative to the output), encoded, and summarised level by level as a mean and
+   a covariance (:class:`~atelier.style.arbitrary.transforms.Statistics`); several paintings
+   are blended with their weights; ``--preserve-color histogram`` recolours them first;
+2. the photo is encoded; every level is transformed toward the paintings' statistics, with
+   ``strength`` blending (above 1: beyond), and a mask limiting where;
+3. the decoder paints the picture; ``--preserve-color`` (luminance) puts the photo's chroma back.
+
+Bigger photos are processed in overlapping tiles that share the *whole photo's* statistics
+(a first pass over the tiles measures them), so memory stays bounded and no seam shows.
+"""
 
 from __future__ import annotations
 
+import json
+import os
+from dataclasses import dataclass
+from functools import lru_cache
 from pathlib import Path
+from typing import Sequence
 
-MODEL_DIR = Path(__file__).parent / "model"
+import numpy as np
+
+from atelier.errors import InputError
+from atelier.io import fit_size, read_source, resize_array
+from atelier.ort import session as ort_session
+from atelier.style.arbitrary.transforms import Statistics, apply
+from atelier.style.options import normalised_weights
+from atelier.style.palette import keep_photo_colours, match_colours
+
+#: The shipped model; ``ATELIER_ARBITRARY_MODEL`` names another folder (one written by
+#: ``atelier train-arbitrary``) to use instead.
+SHIPPED_MODEL = Path(__file__).parent / "model"
+MODEL_ENV = "ATELIER_ARBITRARY_MODEL"
 
 
-def available() -> bool:
-    """Whether the arbitrary-style network ships with this copy of Atelier."""
-    return (MODEL_DIR / "card.json").is_file()
+def model_dir() -> Path:
+    return Path(os.environ[MODEL_ENV]) if os.environ.get(MODEL_ENV) else SHIPPED_MODEL
+
+
+#: Photos with more pixels than this are painted in tiles (bounded memory).
+TILE_MEGAPIXELS = 2.5
+TILE = 1024
+HALO = 64
+#: Paintings are never read larger than this (their statistics need no more pixels).
+MAX_STYLE_SIDE = 2048
+
+
+@dataclass(frozen=True)
+class Card:
+    """What the shipped model is and how to run it (``model/card.json``)."""
+
+    multiple: int
+    """Image sides the encoder takes are multiples of this (the photo is padded, then cropped)."""
+    levels: list[dict]
+    """Per feature level: ``{"name", "channels", "stride", "transform": "wct"|"adain"}``."""
+    info: dict
+
+    @classmethod
+    def load(cls, folder: Path) -> Card:
+        data = json.loads((folder / "card.json").read_text())
+        return cls(int(data["multiple"]), list(data["levels"]), data)
+
+
+def available(folder: Path | None = None) -> bool:
+    """Whether the arbitrary-style network is installed (shipped, or named by ``ATELIER_ARBITRARY_MODEL``)."""
+    folder = folder or model_dir()
+    return all((folder / name).is_file() for name in ("card.json", "encoder.onnx", "decoder.onnx"))
+
+
+class Network:
+    """The encoder and decoder, on onnxruntime; arrays ``(H, W, 3)`` in, feature lists out."""
+
+    def __init__(self, folder: Path) -> None:
+        if not available(folder):
+            raise InputError(f"{folder}: no arbitrary-style network here (card.json, encoder.onnx, decoder.onnx); use --engine optimize")
+        self.card = Card.load(folder)
+        self.files = [folder / "encoder.onnx", folder / "decoder.onnx"]
+        self.encoder, self.decoder = (ort_session(str(f), memory_arena=False) for f in self.files)
+
+    def padded(self, n: int) -> int:
+        m = self.card.multiple
+        return max(2 * m, n + (-n) % m)
+
+    def encode(self, image: np.ndarray) -> list[np.ndarray]:
+        """``(H, W, 3)`` in [0, 1] (sides multiples of ``card.multiple``) -> ``[(C, h, w), ...]``."""
+        batch = np.ascontiguousarray(image.transpose(2, 0, 1)[None], dtype=np.float32)
+        return [f[0] for f in self.encoder.run(None, {self.encoder.get_inputs()[0].name: batch})]
+
+    def decode(self, features: Sequence[np.ndarray]) -> np.ndarray:
+        names = [i.name for i in self.decoder.get_inputs()]
+        out = self.decoder.run(None, {n: np.ascontiguousarray(f[None], dtype=np.float32) for n, f in zip(names, features)})[0]
+        return np.clip(out[0].transpose(1, 2, 0), 0, 1)
+
+
+@lru_cache(maxsize=2)
+def _network(folder: str) -> Network:
+    return Network(Path(folder))
+
+
+def network() -> Network:
+    """The installed network (loaded once per process and folder)."""
+    return _network(str(model_dir()))
+
+
+def _pad(image: np.ndarray, net: Network) -> tuple[np.ndarray, int, int]:
+    h, w = image.shape[:2]
+    return np.pad(image, ((0, net.padded(h) - h), (0, net.padded(w) - w), (0, 0)), mode="reflect" if min(h, w) > 1 else "edge"), h, w
+
+
+def style_statistics(net: Network, paintings: Sequence[np.ndarray], weights: Sequence[float]) -> list[Statistics]:
+    """Per level, the blended mean and covariance of the paintings' features."""
+    per_painting = []
+    for painting in paintings:
+        padded, _, _ = _pad(painting, net)
+        per_painting.append([Statistics.of(f.reshape(f.shape[0], -1)) for f in net.encode(padded)])
+    return [Statistics.blend([p[level] for p in per_painting], list(weights)) for level in range(len(per_painting[0]))]
+
+
+def _transform(
+    net: Network,
+    features: list[np.ndarray],
+    styles: list[Statistics],
+    strength: float,
+    mask: np.ndarray | None,
+    content: list[Statistics] | None = None,
+) -> list[np.ndarray]:
+    out = []
+    for level, (f, style) in enumerate(zip(features, styles)):
+        c, h, w = f.shape
+        m = None if mask is None else resize_array(mask[..., 0], w, h).reshape(-1)
+        kind = net.card.levels[level].get("transform", "wct")
+        flat = f.reshape(c, -1)
+        if content is None:
+            moved = apply(kind, flat, style, strength, m)
+        else:  # a tile: the whole photo's statistics, so that all tiles agree
+            from atelier.style.arbitrary.transforms import TRANSFORMS
+
+            moved = strength * TRANSFORMS[kind](flat, style, content[level]) + (1 - strength) * flat
+            if m is not None:
+                moved = m[None] * moved + (1 - m[None]) * flat
+        out.append(moved.reshape(c, h, w).astype(np.float32))
+    return out
+
+
+def _tiles(n: int) -> list[tuple[int, int]]:
+    """``(start, stop)`` of the core of each tile along a side of ``n`` pixels."""
+    count = max(1, -(-n // TILE))
+    edges = np.linspace(0, n, count + 1).round().astype(int)
+    return list(zip(edges[:-1], edges[1:]))
+
+
+def _paint_tiled(
+    net: Network, photo: np.ndarray, styles: list[Statistics], strength: float, mask: np.ndarray | None, shared: bool = True
+) -> np.ndarray:
+    """Paint a big photo tile by tile (with a halo of context) using whole-photo statistics
+    (``shared=False``: each tile's own, which makes tiles disagree; kept to show the difference)."""
+    h, w = photo.shape[:2]
+    boxes = [(y0, y1, x0, x1) for y0, y1 in _tiles(h) for x0, x1 in _tiles(w)]
+
+    def window(y0, y1, x0, x1):
+        top, left = max(0, y0 - HALO), max(0, x0 - HALO)
+        bottom, right = min(h, y1 + HALO), min(w, x1 + HALO)
+        return top, bottom, left, right
+
+    # First pass: the photo's statistics, accumulated over the tiles' cores.
+    sums: list | None = None
+    for y0, y1, x0, x1 in boxes:
+        top, bottom, left, right = window(y0, y1, x0, x1)
+        padded, th, tw = _pad(photo[top:bottom, left:right], net)
+        for level, f in enumerate(net.encode(padded)):
+            c, fh, fw = f.shape
+            sy, sx = padded.shape[0] // fh, padded.shape[1] // fw
+            core = f[:, (y0 - top) // sy : (y1 - top) // sy, (x0 - left) // sx : (x1 - left) // sx].reshape(c, -1).astype(np.float64)
+            if sums is None:
+                sums = [[0, 0.0, 0.0] for _ in range(len(styles))]
+            sums[level][0] += core.shape[1]
+            sums[level][1] = sums[level][1] + core.sum(1)
+            sums[level][2] = sums[level][2] + core @ core.T
+    assert sums is not None
+    content = []
+    for n, s1, s2 in sums:
+        mean = s1 / n
+        content.append(Statistics(mean, (s2 - n * np.outer(mean, mean)) / max(1, n - 1)))
+
+    # Second pass: transform and decode each tile, keep its core.
+    out = np.zeros_like(photo)
+    for y0, y1, x0, x1 in boxes:
+        top, bottom, left, right = window(y0, y1, x0, x1)
+        padded, th, tw = _pad(photo[top:bottom, left:right], net)
+        tile_mask = (
+            None
+            if mask is None
+            else np.pad(mask[top:bottom, left:right], ((0, padded.shape[0] - th), (0, padded.shape[1] - tw), (0, 0)), mode="edge")
+        )
+        features = _transform(net, net.encode(padded), styles, strength, tile_mask, content if shared else None)
+        painted = net.decode(features)[:th, :tw]
+        out[y0:y1, x0:x1] = painted[y0 - top : y1 - top, x0 - left : x1 - left]
+    return out
+
+
+def paint(
+    photo: np.ndarray, styles: Sequence[str], style_weights: Sequence[float] | None, settings, *, mask: np.ndarray | None = None
+) -> tuple[np.ndarray, list[str], list[Path]]:
+    """Paint ``photo`` (``(H, W, 3)`` in [0, 1], already at the output size) with the paintings at
+    ``styles``. Returns the picture, the runtimes used and the model files (for the recipe)."""
+    net = network()
+    weights = normalised_weights(style_weights, len(styles))
+    h, w = photo.shape[:2]
+    side = min(MAX_STYLE_SIDE, max(16, round(max(h, w) * settings.style_scale)))
+    paintings = []
+    for spec, weight in zip(styles, weights):
+        if weight <= 0:
+            continue
+        rgb, _ = read_source(spec)
+        rgb = resize_array(rgb, *fit_size(rgb.shape[1], rgb.shape[0], side))
+        if settings.preserve_color and settings.color_method == "histogram":
+            rgb = match_colours(rgb, photo)  # the painting in the photo's palette
+        paintings.append(rgb)
+    stats = style_statistics(net, paintings, [x for x in weights if x > 0])
+    if h * w > TILE_MEGAPIXELS * 1e6:
+        image = _paint_tiled(net, photo, stats, settings.strength, mask)
+    else:
+        padded, _, _ = _pad(photo, net)
+        padded_mask = None if mask is None else np.pad(mask, ((0, padded.shape[0] - h), (0, padded.shape[1] - w), (0, 0)), mode="edge")
+        image = net.decode(_transform(net, net.encode(padded), stats, settings.strength, padded_mask))[:h, :w]
+    if settings.preserve_color and settings.color_method == "luminance":
+        image = keep_photo_colours(image, photo)
+    return image.astype(np.float32), ["onnx"], list(net.files)

@@ -30,19 +30,24 @@ class Statistics:
     cov: np.ndarray
 
     @classmethod
-    def of(cls, features: np.ndarray, weights: np.ndarray | None = None) -> "Statistics":
-        """Statistics of ``(C, N)`` features, optionally weighted per position (a mask)."""
-        features = features.astype(np.float64)
+    def of(cls, features: np.ndarray, weights: np.ndarray | None = None) -> Statistics:
+        """Statistics of ``(C, N)`` features, optionally weighted per position (a mask).
+
+        The big products run in float32 on centred features (accurate enough: the mean is
+        taken in float64 first, so there is no catastrophic cancellation), which is several
+        times faster and lighter than float64 on photos of several megapixels.
+        """
+        features = np.asarray(features, dtype=np.float32)
         if weights is None:
-            mean = features.mean(axis=1)
-            centred = features - mean[:, None]
-            cov = centred @ centred.T / max(1, features.shape[1] - 1)
+            mean = features.mean(axis=1, dtype=np.float64)
+            centred = features - mean[:, None].astype(np.float32)
+            cov = (centred @ centred.T).astype(np.float64) / max(1, features.shape[1] - 1)
         else:
             w = weights.astype(np.float64).reshape(-1)
             w = w / max(w.sum(), 1e-12)
-            mean = features @ w
-            centred = features - mean[:, None]
-            cov = (centred * w) @ centred.T
+            mean = features.astype(np.float64) @ w
+            centred = features - mean[:, None].astype(np.float32)
+            cov = ((centred * w.astype(np.float32)) @ centred.T).astype(np.float64)
         return cls(mean, cov)
 
     @property
@@ -50,7 +55,7 @@ class Statistics:
         return np.sqrt(np.clip(np.diag(self.cov), 0, None))
 
     @staticmethod
-    def blend(stats: list["Statistics"], weights: list[float]) -> "Statistics":
+    def blend(stats: list[Statistics], weights: list[float]) -> Statistics:
         """Interpolate between paintings: the mixture's mean, and the covariance of the mixture.
 
         (Averaging the second moments, not the covariances, so that two paintings with the
@@ -73,15 +78,15 @@ def _sqrtm(cov: np.ndarray, power: float) -> np.ndarray:
 def adain(content: np.ndarray, style: Statistics, content_stats: Statistics | None = None) -> np.ndarray:
     """``(C, N)`` content features with each channel's mean and std replaced by the style's."""
     own = content_stats or Statistics.of(content)
-    scale = style.std / np.maximum(own.std, EPS)
-    return ((content - own.mean[:, None]) * scale[:, None] + style.mean[:, None]).astype(content.dtype)
+    scale = (style.std / np.maximum(own.std, EPS)).astype(np.float32)[:, None]
+    return ((content - own.mean[:, None].astype(np.float32)) * scale + style.mean[:, None].astype(np.float32)).astype(content.dtype)
 
 
 def wct(content: np.ndarray, style: Statistics, content_stats: Statistics | None = None) -> np.ndarray:
     """``(C, N)`` content features whitened and coloured: their covariance becomes the style's."""
     own = content_stats or Statistics.of(content)
-    transform = _sqrtm(style.cov, 0.5) @ _sqrtm(own.cov, -0.5)
-    out = transform @ (content.astype(np.float64) - own.mean[:, None]) + style.mean[:, None]
+    transform = (_sqrtm(style.cov, 0.5) @ _sqrtm(own.cov, -0.5)).astype(np.float32)
+    out = transform @ (content - own.mean[:, None].astype(np.float32)) + style.mean[:, None].astype(np.float32)
     return out.astype(content.dtype)
 
 

@@ -11,8 +11,8 @@ import torch
 from torch import nn
 
 from atelier.errors import InputError
-from atelier.io.paths import check_new_file
 from atelier.io.atomic import atomic_write
+from atelier.io.paths import check_new_file
 from atelier.style.fast.model import FastStyleModel, load_model
 from atelier.style.fast.runtime import find_style
 
@@ -90,9 +90,14 @@ def export_onnx(style: str | Path | FastStyleModel, output: str | Path, *, quant
         with warnings.catch_warnings():
             warnings.simplefilter("ignore")  # the exporter's notes on instance norm in eval mode are expected
             torch.onnx.export(
-                _Core(model), torch.rand(1, 3, 64, 64), str(plain), input_names=["image"], output_names=["stylized"],
+                _Core(model),
+                torch.rand(1, 3, 64, 64),
+                str(plain),
+                input_names=["image"],
+                output_names=["stylized"],
                 dynamic_axes={"image": {2: "height", 3: "width"}, "stylized": {2: "height", 3: "width"}},
-                opset_version=OPSET, dynamo=False,
+                opset_version=OPSET,
+                dynamo=False,
             )
         source = plain
         if quantize:

@@ -30,5 +30,5 @@ class NetworkShape:
         return {**asdict(self), "channels": list(self.channels)}
 
     @classmethod
-    def from_dict(cls, data: dict) -> "NetworkShape":
+    def from_dict(cls, data: dict) -> NetworkShape:
         return cls(tuple(data["channels"]), int(data["residual_blocks"]), int(data["last_channels"]))

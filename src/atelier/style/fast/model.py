@@ -8,9 +8,9 @@ from pathlib import Path
 import torch
 
 from atelier.checkpoints import load_checkpoint, model_file_errors, save_checkpoint
-from atelier.style.tiles import feather, tile_starts
 from atelier.style.fast.geometry import TILE_MEGAPIXELS
 from atelier.style.fast.network import NetworkShape, StyleNet, frozen_statistics
+from atelier.style.tiles import feather, tile_starts
 
 MODEL_FORMAT = "atelier-fast-style"
 
@@ -37,11 +37,19 @@ class FastStyleModel:
 def save_model(model: FastStyleModel, path: str | Path) -> Path:
     """Write a model file: fp16 weights (half the size; the outputs differ by < 1/255)."""
     state = {k: v.detach().to(torch.float16) if v.is_floating_point() else v for k, v in model.network.state_dict().items()}
-    return save_checkpoint({
-        "format": MODEL_FORMAT, "version": 1, "name": model.name, "style_source": model.style_source,
-        "trained_steps": model.trained_steps, "settings": model.settings,
-        "shape": model.network.shape.to_dict(), "network": state,
-    }, path)
+    return save_checkpoint(
+        {
+            "format": MODEL_FORMAT,
+            "version": 1,
+            "name": model.name,
+            "style_source": model.style_source,
+            "trained_steps": model.trained_steps,
+            "settings": model.settings,
+            "shape": model.network.shape.to_dict(),
+            "network": state,
+        },
+        path,
+    )
 
 
 def load_model(path: str | Path) -> FastStyleModel:
@@ -50,10 +58,14 @@ def load_model(path: str | Path) -> FastStyleModel:
     with model_file_errors(path, "fast style"):
         net = StyleNet(NetworkShape.from_dict(data["shape"]))
         net.load_state_dict({k: v.float() if v.is_floating_point() else v for k, v in data["network"].items()})
-        return FastStyleModel(net.eval(), str(data["name"]), data.get("style_source", ""), data.get("trained_steps", 0), data.get("settings", {}))
+        return FastStyleModel(
+            net.eval(), str(data["name"]), data.get("style_source", ""), data.get("trained_steps", 0), data.get("settings", {})
+        )
 
 
-def stylize_tensor(net: StyleNet, image: torch.Tensor, *, tile_megapixels: float = TILE_MEGAPIXELS, tile: int = TILE_SIZE, overlap: int = TILE_OVERLAP) -> torch.Tensor:
+def stylize_tensor(
+    net: StyleNet, image: torch.Tensor, *, tile_megapixels: float = TILE_MEGAPIXELS, tile: int = TILE_SIZE, overlap: int = TILE_OVERLAP
+) -> torch.Tensor:
     """Run ``net`` on ``(1, 3, H, W)``; large images in overlapping tiles, feather-blended.
 
     Tiles share the normalisation statistics of the whole image (recorded in a first

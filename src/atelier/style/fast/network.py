@@ -26,7 +26,6 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
-
 from atelier.style.fast.geometry import NetworkShape, padded_side  # noqa: F401 (NetworkShape re-exported)
 
 
@@ -67,7 +66,9 @@ class InstanceNorm(nn.Module):
 class ConvLayer(nn.Sequential):
     """[nearest upsample x2] -> reflection pad -> conv -> [instance norm] -> [ReLU]."""
 
-    def __init__(self, cin: int, cout: int, kernel: int = 3, stride: int = 1, *, upsample: bool = False, norm: bool = True, relu: bool = True) -> None:
+    def __init__(
+        self, cin: int, cout: int, kernel: int = 3, stride: int = 1, *, upsample: bool = False, norm: bool = True, relu: bool = True
+    ) -> None:
         layers: list[nn.Module] = []
         if upsample:
             layers.append(nn.Upsample(scale_factor=2, mode="nearest"))

@@ -38,8 +38,12 @@ class BuiltinStyle:
 
     def to_dict(self) -> dict:
         return {
-            "name": self.name, "title": self.title, "artist": self.artist, "date": self.date,
-            "trained_steps": self.trained_steps, "training": self.training,
+            "name": self.name,
+            "title": self.title,
+            "artist": self.artist,
+            "date": self.date,
+            "trained_steps": self.trained_steps,
+            "training": self.training,
             "onnx_bytes": self.onnx_path.stat().st_size if self.onnx_path.exists() else None,
             "pt_bytes": self.pt_path.stat().st_size if self.pt_path.exists() else None,
         }

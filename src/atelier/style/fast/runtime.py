@@ -15,7 +15,6 @@ Runtimes (``--runtime``):
 
 from __future__ import annotations
 
-import os
 from dataclasses import dataclass
 from functools import lru_cache
 from pathlib import Path
@@ -25,12 +24,12 @@ import numpy as np
 
 from atelier.checks import in_range
 from atelier.errors import InputError
+from atelier.ort import session as ort_session
 from atelier.style.fast.geometry import TILE_MEGAPIXELS, padded_side
 from atelier.style.fast.pack import BuiltinStyle, resolve_style
 from atelier.style.options import normalised_weights
 from atelier.style.palette import keep_photo_colours
 from atelier.style.settings import RUNTIMES
-
 
 
 @dataclass(frozen=True)
@@ -61,24 +60,6 @@ def is_fast_style(spec: str | Path) -> bool:
     if resolve_style(str(spec)) is not None:
         return True
     return Path(spec).suffix.lower() in (".pt", ".onnx")
-
-
-def _threads() -> int:
-    env = os.environ.get("ATELIER_THREADS")
-    return int(env) if env and env.isdigit() and int(env) > 0 else (os.cpu_count() or 1)
-
-
-@lru_cache(maxsize=8)
-def _session(path: str):
-    import onnxruntime as ort
-
-    options = ort.SessionOptions()
-    options.intra_op_num_threads = _threads()
-    options.log_severity_level = 3
-    try:
-        return ort.InferenceSession(path, options, providers=["CPUExecutionProvider"])
-    except Exception as error:  # onnxruntime raises its own exception types for bad files
-        raise InputError(f"{path}: not an ONNX model onnxruntime can load ({str(error).splitlines()[0][:200]})") from None
 
 
 def _cuda_available() -> bool:
@@ -118,7 +99,7 @@ def run_style(style: StyleRef, photo: np.ndarray, runtime: str = "auto") -> np.n
         # The exported network takes sides that are multiples of 8: pad the edges, crop back.
         h, w = photo.shape[:2]
         padded = np.pad(batch, ((0, 0), (0, 0), (0, padded_side(h) - h), (0, padded_side(w) - w)), mode="edge")
-        session = _session(str(style.onnx))
+        session = ort_session(str(style.onnx))
         out = session.run(None, {session.get_inputs()[0].name: padded})[0][..., :h, :w]
     else:
         out = _run_torch(str(style.pt), batch)

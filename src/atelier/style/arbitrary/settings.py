@@ -1,0 +1,47 @@
+"""Settings of the arbitrary-style network's training, declared once (no PyTorch)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from atelier import checks
+from atelier.options import check, option
+
+
+@dataclass
+class ArbitrarySettings:
+    """Two phases: the decoder first learns to reconstruct photos from their features, then to
+    paint transformed features (style losses, a little reconstruction to keep it honest)."""
+
+    recon_steps: int = option(3000, "Steps of the reconstruction phase.", low=0, high=10_000_000)
+    style_steps: int = option(2500, "Steps of the style phase after it.", low=0, high=10_000_000)
+    batch: int = option(4, "Photos per step (over all processes under torchrun).", low=1, high=256)
+    crop: int = option(192, "Side of the square training crops (multiple of 32).", low=64, high=1024, unit=" pixels")
+    learning_rate: float = option(1e-3, "Adam learning rate of the reconstruction phase.", low=1e-8, high=1, cli=False)
+    style_learning_rate: float = option(4e-4, "Adam learning rate of the style phase.", low=1e-8, high=1, cli=False)
+    style_weight: float = option(40.0, "Style phase: weight of the style term (random-VGG covariance and mean/std).", low=0, high=1e6)
+    content_weight: float = option(
+        1.0, "Style phase: weight of the content term (EfficientNet-Lite0 features).", low=0, high=1e6, cli=False
+    )
+    recon_weight: float = option(
+        0.5, "Style phase: weight of plain reconstruction (keeps strength 0 = the photo).", low=0, high=1e6, cli=False
+    )
+    perceptual_weight: float = option(0.5, "Reconstruction phase: weight of the perceptual term beside L1.", low=0, high=1e6, cli=False)
+    tv_weight: float = option(1.0, "Style phase: smoothness.", low=0, high=1e6, cli=False)
+    style_net: str = option("vgg19-random-quarter", "Backbone of the style loss.", cli=False)
+    widths: tuple[int, int, int, int] = option((16, 32, 64, 128), "Encoder widths of the four levels.", low=4, high=1024, cli=False)
+    decoder_widths: tuple[int, int, int, int] = option((16, 32, 96, 192), "Decoder widths of the four levels.", low=4, high=1024, cli=False)
+    preview_every: int = option(250, "Write a preview (held-out photo and paintings) every N steps; 0: never.", low=0, high=10_000_000)
+    checkpoint_every: int = option(250, "Save the model and the training state every N steps.", low=1, high=10_000_000)
+    seed: int = option(0, "Random seed (also of the fixed random encoder).", low=0, high=checks.MAX_SEED)
+
+    @property
+    def steps(self) -> int:
+        return self.recon_steps + self.style_steps
+
+    def validate(self) -> None:
+        check(self)
+        if self.crop % 32:
+            from atelier.errors import InputError
+
+            raise InputError(f"--crop must be a multiple of 32, got {self.crop}")

@@ -1,0 +1,216 @@
+"""The arbitrary-style network: training, export, the onnxruntime path, controls and the CLI.
+
+A tiny network is trained here in a few seconds (the shipped one is too slow to train in a
+test); ``ATELIER_ARBITRARY_MODEL`` points the runtime at it.
+"""
+
+from __future__ import annotations
+
+import csv
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import numpy as np
+import pytest
+import torch
+from PIL import Image
+
+import atelier.style.arbitrary.runtime as runtime
+from atelier.io import read_source
+from atelier.style.arbitrary.settings import ArbitrarySettings
+from atelier.style.arbitrary.train import load_network, train_arbitrary
+from atelier.style.settings import StyleSettings
+
+TINY = dict(
+    recon_steps=12,
+    style_steps=4,
+    batch=2,
+    crop=64,
+    widths=(8, 8, 16, 16),
+    decoder_widths=(8, 8, 16, 16),
+    preview_every=0,
+    checkpoint_every=100,
+)
+
+
+@pytest.fixture(scope="module")
+def model(tmp_path_factory) -> Path:
+    folder = tmp_path_factory.mktemp("arbitrary") / "model"
+    train_arbitrary(None, folder, ArbitrarySettings(**TINY), paintings=None)
+    return folder
+
+
+@pytest.fixture
+def use_model(model: Path, monkeypatch) -> Path:
+    monkeypatch.setenv(runtime.MODEL_ENV, str(model))
+    return model
+
+
+def _photo(h: int = 80, w: int = 112) -> np.ndarray:
+    rgb, _ = read_source("sample:coffee")
+    from atelier.io import resize_array
+
+    return resize_array(rgb, w, h)
+
+
+def test_training_lowers_the_loss_and_writes_the_model(model: Path) -> None:
+    rows = list(csv.DictReader(open(model / "log.csv")))
+    recon = [float(r["recon"]) for r in rows[:12]]
+    assert np.mean(recon[-4:]) < 0.7 * recon[0]  # from the untrained decoder (photos vary: single steps are noisy)
+    assert "style" in rows[-1] and rows[-1]["style"]
+    assert {"network.pt", "encoder.onnx", "decoder.onnx", "card.json"} <= {p.name for p in model.iterdir()}
+
+
+def test_export_matches_pytorch(model: Path) -> None:
+    net, _ = load_network(model / "network.pt")
+    onnx = runtime.Network(model)
+    photo = np.random.default_rng(0).random((64, 96, 3), dtype=np.float32)
+    features = onnx.encode(photo)
+    with torch.no_grad():
+        reference = net.encoder(torch.from_numpy(photo).permute(2, 0, 1)[None])
+        picture = net.decoder(reference)[0].permute(1, 2, 0).numpy()
+    for a, b in zip(features, reference):
+        assert np.allclose(a, b[0].numpy(), atol=1e-4)
+    assert np.allclose(onnx.decode(features), picture, atol=1e-4)
+
+
+@pytest.mark.parametrize("height,width", [(80, 112), (37, 53), (8, 200)])
+def test_any_size_and_strength_zero_is_the_reconstruction(use_model: Path, height: int, width: int) -> None:
+    photo = _photo(height, width)
+    image, runtimes, files = runtime.paint(photo, ["sample:astronaut"], None, StyleSettings(strength=0.0))
+    assert image.shape == photo.shape and runtimes == ["onnx"] and len(files) == 2
+    net = runtime.network()
+    padded, h, w = runtime._pad(photo, net)
+    assert np.allclose(image, net.decode(net.encode(padded))[:h, :w], atol=1e-6)
+    styled, _, _ = runtime.paint(photo, ["sample:astronaut"], None, StyleSettings())
+    assert np.abs(styled - image).mean() > 1e-3  # the style really changes the picture
+
+
+def test_deterministic_blends_and_colour(use_model: Path) -> None:
+    photo = _photo()
+    a, _, _ = runtime.paint(photo, ["sample:astronaut"], None, StyleSettings())
+    b, _, _ = runtime.paint(photo, ["sample:astronaut"], None, StyleSettings())
+    assert np.array_equal(a, b)
+    only_first, _, _ = runtime.paint(photo, ["sample:astronaut", "sample:rocket"], [1.0, 0.0], StyleSettings())
+    assert np.allclose(only_first, a, atol=1e-5)
+    mixed, _, _ = runtime.paint(photo, ["sample:astronaut", "sample:rocket"], [0.5, 0.5], StyleSettings())
+    assert not np.allclose(mixed, a, atol=1e-3)
+    kept, _, _ = runtime.paint(photo, ["sample:astronaut"], None, StyleSettings(preserve_color=True))
+    from atelier.style.palette import RGB_TO_YIQ
+
+    chroma = lambda x: x @ RGB_TO_YIQ[1:].T  # noqa: E731
+    assert np.abs(chroma(kept) - chroma(photo)).mean() < 0.003  # exact but where the colour leaves the RGB cube
+
+
+def test_big_photos_are_tiled_without_seams(use_model: Path, monkeypatch) -> None:
+    # Tiles that differ a lot (a dark half and a bright half) are where per-tile statistics fail.
+    photo = _photo(160, 224)
+    photo[:, 112:] = np.clip(photo[:, 112:] * 0.3 + 0.65, 0, 1)
+    whole, _, _ = runtime.paint(photo, ["sample:astronaut"], None, StyleSettings())
+    monkeypatch.setattr(runtime, "TILE_MEGAPIXELS", 0.001)
+    monkeypatch.setattr(runtime, "TILE", 96)
+    monkeypatch.setattr(runtime, "HALO", 32)
+    tiled, _, _ = runtime.paint(photo, ["sample:astronaut"], None, StyleSettings())
+    assert tiled.shape == whole.shape
+    # The same tiles and context, but each with its own statistics.
+    net = runtime.network()
+    padded_photo = photo  # sides are already fine for tiles of 96 px
+    stats = runtime.style_statistics(net, [read_source("sample:astronaut", max_side=224)[0]], [1.0])
+    own = runtime._paint_tiled(net, padded_photo, stats, 1.0, None, shared=False)
+    shared = runtime._paint_tiled(net, padded_photo, stats, 1.0, None, shared=True)
+    assert np.allclose(shared, tiled, atol=1e-6)
+    # Shared statistics keep the tiles closer to the whole picture than tiles painted with their
+    # own statistics (a dark tile and a bright tile then disagree); what remains is the context
+    # a tile cannot see (its halo is 32 px here, 64 px around 1024 px tiles in use).
+    assert np.abs(shared - whole).mean() < 0.85 * np.abs(own - whole).mean()
+
+
+def _cli(*args, env_model: Path | None = None) -> subprocess.CompletedProcess:
+    env = {**os.environ, "ATELIER_THREADS": "2", "COLUMNS": "120"}
+    if env_model is not None:
+        env[runtime.MODEL_ENV] = str(env_model)
+    return subprocess.run([sys.executable, "-m", "atelier", *map(str, args)], capture_output=True, text=True, env=env, timeout=300)
+
+
+def test_cli_both_engines_mask_and_bad_paintings(model: Path, tmp_path: Path, photo: Path, painting: Path) -> None:
+    fast = _cli("stylize", photo, "-s", painting, "--engine", "fast", "-o", tmp_path / "fast.png", "--json", env_model=model)
+    assert fast.returncode == 0, fast.stderr
+    assert '"engine": "arbitrary"' in fast.stdout
+    slow = _cli(
+        "stylize",
+        photo,
+        "-s",
+        painting,
+        "--engine",
+        "optimize",
+        "--size",
+        "48",
+        "--steps",
+        "4",
+        "-o",
+        tmp_path / "slow.png",
+        env_model=model,
+    )
+    assert slow.returncode == 0, slow.stderr
+    assert max(Image.open(tmp_path / "slow.png").size) == 48
+    # A mask: black keeps the photo exactly.
+    mask = np.zeros((64, 96), dtype=np.uint8)
+    mask[:, 48:] = 255
+    Image.fromarray(mask).save(tmp_path / "mask.png")
+    masked = _cli(
+        "stylize",
+        photo,
+        "-s",
+        painting,
+        "--engine",
+        "fast",
+        "--mask",
+        tmp_path / "mask.png",
+        "-o",
+        tmp_path / "masked.png",
+        env_model=model,
+    )
+    assert masked.returncode == 0, masked.stderr
+    out = np.asarray(Image.open(tmp_path / "masked.png"), dtype=np.int16)
+    original = np.asarray(Image.open(photo).convert("RGB"), dtype=np.int16)
+    assert np.abs(out[:, :40] - original[:, :40]).max() <= 1
+    assert np.abs(out[:, 56:] - original[:, 56:]).mean() > 3
+    notes = tmp_path / "notes.jpg"
+    notes.write_text("not a painting")
+    bad = _cli("stylize", photo, "-s", notes, "--engine", "fast", "-o", tmp_path / "bad.png", env_model=model)
+    assert bad.returncode == 2 and "not an image" in bad.stderr and "Traceback" not in bad.stderr
+    assert not (tmp_path / "bad.png").exists()
+
+
+def test_studio_instant_result_then_refine(use_model: Path, tmp_path: Path, photo: Path, painting: Path) -> None:
+    import json
+
+    from fastapi.testclient import TestClient
+
+    from atelier.recipe import read_recipe
+    from atelier.studio import create_app
+
+    with TestClient(create_app(tmp_path / "studio"), base_url="http://127.0.0.1:8765") as client:
+        client.get("/")
+        upload = lambda path: client.post("/api/uploads", files={"file": (path.name, path.read_bytes())}).json()["id"]  # noqa: E731
+        content, style = upload(photo), upload(painting)
+
+        def finish(response) -> list[dict]:
+            assert response.status_code == 202, response.text
+            with client.stream("GET", response.json()["events_url"]) as stream:
+                return [json.loads(line[6:]) for line in stream.iter_lines() if line.startswith("data: ")]
+
+        fast = client.post("/api/stylize", json={"content": content, "styles": [{"id": style}], "engine": "fast", "size": 96})
+        events = finish(fast)
+        assert events[-1]["status"] == "done" and any(e.get("preview") for e in events)
+        fast_id = fast.json()["id"]
+        refined = client.post("/api/refine", json={"job": fast_id, "steps": 3})
+        events = finish(refined)
+        assert events[-1]["status"] == "done", events[-1]
+        result = tmp_path / "refined.png"
+        result.write_bytes(client.get(f"/api/results/{refined.json()['id']}.png").content)
+        recipe = read_recipe(result)
+        assert recipe.params["painter"] == "optimize" and recipe.params["settings"]["steps"] == 3 and "init" in recipe.inputs
+        assert client.post("/api/refine", json={"job": "0123456789ab"}).status_code == 404
