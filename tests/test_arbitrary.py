@@ -184,6 +184,20 @@ def test_cli_both_engines_mask_and_bad_paintings(model: Path, tmp_path: Path, ph
     assert not (tmp_path / "bad.png").exists()
 
 
+def test_the_instant_path_never_loads_pytorch(model: Path, tmp_path: Path, photo: Path, painting: Path) -> None:
+    out = tmp_path / "out.png"
+    code = (
+        "import sys\nfrom atelier.cli import main\n"
+        f"sys.argv = ['atelier', 'stylize', {str(photo)!r}, '-s', {str(painting)!r}, '--engine', 'fast', '-o', {str(out)!r}]\n"
+        "try:\n    main()\nexcept SystemExit as e:\n    assert not e.code, e.code\n"
+        "print('torch loaded:', 'torch' in sys.modules)\n"
+    )
+    env = {**os.environ, runtime.MODEL_ENV: str(model)}
+    result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=120, env=env)
+    assert result.returncode == 0, result.stderr
+    assert "torch loaded: False" in result.stdout and out.exists()
+
+
 def test_studio_instant_result_then_refine(use_model: Path, tmp_path: Path, photo: Path, painting: Path) -> None:
     import json
 
