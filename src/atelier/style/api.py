@@ -101,13 +101,16 @@ def choose_painter(styles: Sequence[str], settings: StyleSettings) -> str:
     return "arbitrary"
 
 
-def _region(mask: str | None, width: int, height: int) -> np.ndarray | None:
-    """The mask as ``(H, W, 1)`` weights (white or opaque = stylise), at the output's size."""
-    if mask is None:
-        return None
+def _mask_weights(mask: str) -> np.ndarray:
+    """A mask file as ``(H, W)`` weights at its own size: its alpha where it has transparency,
+    else its brightness (white or opaque = stylise). The one rule for every engine."""
     rgb, alpha = read_source(mask)
-    region = alpha if alpha is not None and alpha.min() < 1 else rgb.mean(axis=2)
-    return resize_array(region, width, height)[..., None]
+    return alpha if alpha is not None and alpha.min() < 1 else rgb.mean(axis=2)
+
+
+def _region(mask: str | None, width: int, height: int) -> np.ndarray | None:
+    """The mask as ``(H, W, 1)`` weights, at the output's size."""
+    return None if mask is None else resize_array(_mask_weights(mask), width, height)[..., None]
 
 
 def _check(request: StyleRequest) -> list[float]:
@@ -197,6 +200,7 @@ def _recipe(request: StyleRequest, painter: str) -> Recipe:
 def _optimize(request: StyleRequest, on_progress: OnEvent | None, cancel: threading.Event | None) -> StyleResult:
     """The optimisation engine (PyTorch): tensors in, tensor out, written like the others."""
     from atelier.io import load_source, resize_to
+    from atelier.io.images import array_to_tensor
     from atelier.style.engine import check_layers, stylize_steps, weights_hash
 
     settings = request.settings
@@ -205,12 +209,7 @@ def _optimize(request: StyleRequest, on_progress: OnEvent | None, cancel: thread
     # Styles are read at a bounded size: their statistics do not need more pixels.
     style_side = max(512, round(settings.output_size * settings.style_scale))
     style_images = [load_source(s, max_side=style_side).rgb for s in request.styles]
-    mask_tensor = None
-    if request.mask is not None:
-        mask_image = load_source(request.mask)
-        mask_tensor = (
-            mask_image.alpha if mask_image.alpha is not None and mask_image.alpha.min() < 1 else mask_image.rgb.mean(1, keepdim=True)
-        )
+    mask_tensor = None if request.mask is None else array_to_tensor(_mask_weights(request.mask))
     init_image = None if settings.init_image is None else load_source(settings.init_image).rgb
     recipe = _recipe(request, "optimize")
     recipe.weights_sha256 = weights_hash(settings)

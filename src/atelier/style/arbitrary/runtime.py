@@ -112,9 +112,11 @@ def network() -> Network:
     return _network(str(model_dir()))
 
 
-def _pad(image: np.ndarray, net: Network) -> tuple[np.ndarray, int, int]:
+def _pad(image: np.ndarray, net: Network, mode: str = "reflect") -> tuple[np.ndarray, int, int]:
+    """``image`` padded to sides the network takes (cropped back after), and its own height and width."""
     h, w = image.shape[:2]
-    return np.pad(image, ((0, net.padded(h) - h), (0, net.padded(w) - w), (0, 0)), mode="reflect" if min(h, w) > 1 else "edge"), h, w
+    mode = mode if min(h, w) > 1 else "edge"
+    return np.pad(image, ((0, net.padded(h) - h), (0, net.padded(w) - w), (0, 0)), mode=mode), h, w
 
 
 def style_statistics(net: Network, paintings: Sequence[np.ndarray], weights: Sequence[float]) -> list[Statistics]:
@@ -139,15 +141,7 @@ def _transform(
         c, h, w = f.shape
         m = None if mask is None else resize_array(mask[..., 0], w, h).reshape(-1)
         kind = net.card.levels[level].get("transform", "wct")
-        flat = f.reshape(c, -1)
-        if content is None:
-            moved = apply(kind, flat, style, strength, m)
-        else:  # a tile: the whole photo's statistics, so that all tiles agree
-            from atelier.style.arbitrary.transforms import TRANSFORMS
-
-            moved = strength * TRANSFORMS[kind](flat, style, content[level]) + (1 - strength) * flat
-            if m is not None:
-                moved = m[None] * moved + (1 - m[None]) * flat
+        moved = apply(kind, f.reshape(c, -1), style, strength, m, None if content is None else content[level])
         out.append(moved.reshape(c, h, w).astype(np.float32))
     return out
 
@@ -173,20 +167,17 @@ def _paint_tiled(
         return top, bottom, left, right
 
     # First pass: the photo's statistics, accumulated over the tiles' cores.
-    sums: list | None = None
+    sums = [[0, 0.0, 0.0] for _ in styles]  # per level: positions, sum, sum of outer products
     for y0, y1, x0, x1 in boxes:
         top, bottom, left, right = window(y0, y1, x0, x1)
-        padded, th, tw = _pad(photo[top:bottom, left:right], net)
+        padded, _, _ = _pad(photo[top:bottom, left:right], net)
         for level, f in enumerate(net.encode(padded)):
             c, fh, fw = f.shape
             sy, sx = padded.shape[0] // fh, padded.shape[1] // fw
             core = f[:, (y0 - top) // sy : (y1 - top) // sy, (x0 - left) // sx : (x1 - left) // sx].reshape(c, -1).astype(np.float64)
-            if sums is None:
-                sums = [[0, 0.0, 0.0] for _ in range(len(styles))]
             sums[level][0] += core.shape[1]
             sums[level][1] = sums[level][1] + core.sum(1)
             sums[level][2] = sums[level][2] + core @ core.T
-    assert sums is not None
     content = []
     for n, s1, s2 in sums:
         mean = s1 / n
@@ -197,11 +188,7 @@ def _paint_tiled(
     for y0, y1, x0, x1 in boxes:
         top, bottom, left, right = window(y0, y1, x0, x1)
         padded, th, tw = _pad(photo[top:bottom, left:right], net)
-        tile_mask = (
-            None
-            if mask is None
-            else np.pad(mask[top:bottom, left:right], ((0, padded.shape[0] - th), (0, padded.shape[1] - tw), (0, 0)), mode="edge")
-        )
+        tile_mask = None if mask is None else _pad(mask[top:bottom, left:right], net, mode="edge")[0]
         features = _transform(net, net.encode(padded), styles, strength, tile_mask, content if shared else None)
         painted = net.decode(features)[:th, :tw]
         out[y0:y1, x0:x1] = painted[y0 - top : y1 - top, x0 - left : x1 - left]
@@ -231,7 +218,7 @@ def paint(
         image = _paint_tiled(net, photo, stats, settings.strength, mask)
     else:
         padded, _, _ = _pad(photo, net)
-        padded_mask = None if mask is None else np.pad(mask, ((0, padded.shape[0] - h), (0, padded.shape[1] - w), (0, 0)), mode="edge")
+        padded_mask = None if mask is None else _pad(mask, net, mode="edge")[0]
         image = net.decode(_transform(net, net.encode(padded), stats, settings.strength, padded_mask))[:h, :w]
     if settings.preserve_color and settings.color_method == "luminance":
         image = keep_photo_colours(image, photo)

@@ -93,15 +93,24 @@ def wct(content: np.ndarray, style: Statistics, content_stats: Statistics | None
 TRANSFORMS = {"adain": adain, "wct": wct}
 
 
-def apply(kind: str, content: np.ndarray, style: Statistics, strength: float = 1.0, mask: np.ndarray | None = None) -> np.ndarray:
+def apply(
+    kind: str,
+    content: np.ndarray,
+    style: Statistics,
+    strength: float = 1.0,
+    mask: np.ndarray | None = None,
+    content_stats: Statistics | None = None,
+) -> np.ndarray:
     """Transform ``(C, N)`` features and blend with the originals by ``strength`` (0: unchanged).
 
     With ``mask`` (``(N,)`` weights in [0, 1]), the photo's statistics are measured where the
-    mask is on and only those positions move (regional style transfer).
+    mask is on and only those positions move (regional style transfer). ``content_stats``
+    gives the photo's statistics instead of measuring them here (the tiles of a big photo
+    share the whole photo's, so that they agree).
     """
     if strength == 0:
         return content
-    own = Statistics.of(content, mask)
+    own = Statistics.of(content, mask) if content_stats is None else content_stats
     moved = TRANSFORMS[kind](content, style, own)
     out = strength * moved + (1 - strength) * content
     if mask is not None:
