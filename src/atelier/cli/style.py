@@ -279,7 +279,7 @@ def train_arbitrary_cmd(
     """Train the arbitrary-style network (any painting, one pass) on your own photos and paintings.
 
     The decoder first learns to reconstruct photos, then to paint (docs/arbitrary-style.md).
-    Use the result with ATELIER_ARBITRARY_MODEL=FOLDER atelier stylize photo.jpg -s art.jpg -o out.png.
+    Use the result with ATELIER_ARBITRARY_MODEL=FOLDER atelier stylize photo.jpg -s art.jpg --engine fast -o out.png.
 
     Example:  atelier train-arbitrary --photos ~/coco/train2017 --paintings ~/wikiart -o my-model --time-limit 8h
     """
@@ -295,7 +295,9 @@ def train_arbitrary_cmd(
         folder = train_arbitrary(
             photos, output, settings, paintings=paintings, resume=resume, force=force, time_limit=time_limit, on_progress=progress
         )
-    err.print(f"wrote [bold]{folder}[/]. Try it:  ATELIER_ARBITRARY_MODEL={folder} atelier stylize photo.jpg -s painting.jpg -o out.png")
+    err.print(
+        f"wrote [bold]{folder}[/]. Try it:  ATELIER_ARBITRARY_MODEL={folder} atelier stylize photo.jpg -s painting.jpg --engine fast -o out.png"
+    )
 
 
 @app.command("export-onnx")
