@@ -106,6 +106,9 @@ def quality(tmp: Path, size: int, photos: list[Path], optimize_photos: int) -> t
             start = time.perf_counter()
             stylize_file(photo, [painting], outputs["fast"], settings=StyleSettings(engine="fast", size=size))
             fast_seconds = time.perf_counter() - start
+            # the same network with the finest level blanked (--detail 0.5: looser), for the trade-off
+            outputs["fast_detail05"] = tmp / f"{photo.stem}-{painting.stem}-fast05.png"
+            stylize_file(photo, [painting], outputs["fast_detail05"], settings=StyleSettings(engine="fast", size=size, detail=0.5))
             peer.stylize_with(str(photo), str(painting), max_size=size).save(outputs["peer"])
             if index < optimize_photos:  # the optimiser takes ~45 s a picture: the first photos only
                 outputs["optimize"] = tmp / f"{photo.stem}-{painting.stem}-optimize.png"
@@ -144,7 +147,7 @@ def quality(tmp: Path, size: int, photos: list[Path], optimize_photos: int) -> t
         ("photos_the_optimiser_painted", lambda r: r["photo"] in optimised),  # the fair comparison with it
     )
     for group, keep in groups:
-        for engine in ("fast", "optimize", "peer"):
+        for engine in ("fast", "fast_detail05", "optimize", "peer"):
             chosen = [r for r in rows if keep(r) and r["engine"] == engine]
             if chosen:
                 summary.setdefault(group, {})[engine] = {

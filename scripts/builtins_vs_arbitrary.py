@@ -1,11 +1,12 @@
-"""Should the built-in pack be rebuilt on the arbitrary-style network? Look, side by side.
+"""The built-in pack: its old per-style networks beside what paints a built-in name now.
 
     python scripts/builtins_vs_arbitrary.py
 
-For each built-in style and each photo: the built-in per-style network, and the arbitrary-style
-network given the same painting from ../shared/images/styles. Writes
-docs/images/builtins-vs-arbitrary.jpg (rows: photos; per painting two columns: built-in,
-arbitrary). Both run on onnxruntime, at 384 px.
+For each built-in style and each photo: the per-style network (``builtin/NAME.onnx``, what
+``--style NAME`` ran until the pack moved), and the arbitrary-style network with the painting
+stored as statistics (``builtin/NAME.stats.npz``, what ``--style NAME`` runs now, default
+settings). Writes docs/images/builtins-vs-arbitrary.jpg (rows: photos; per painting two
+columns). Both run on onnxruntime, at 384 px.
 """
 
 from __future__ import annotations
@@ -21,13 +22,7 @@ from atelier.style.fast.runtime import apply_styles
 from atelier.style.settings import StyleSettings
 
 ROOT = Path(__file__).resolve().parents[1]
-STYLES = ROOT.parent / "shared" / "images" / "styles"
-PAIRS = {
-    "starry-night": "starry_night.jpg",
-    "the-scream": "the_scream.jpg",
-    "the-shipwreck": "shipwreck.jpg",
-    "woman-with-a-hat": "woman-with-hat-matisse.jpg",
-}
+PAIRS = ("starry-night", "the-scream", "the-shipwreck", "woman-with-a-hat")
 PHOTOS = ["sample:astronaut", str(ROOT.parent / "shared" / "images" / "content" / "tubingen.jpg"), "sample:chelsea"]
 SIDE = 384
 
@@ -47,13 +42,13 @@ def main() -> None:
     label = 20
     sheet = Image.new("RGB", (SIDE * 2 * len(PAIRS), label + SIDE * len(PHOTOS)), "white")
     draw = ImageDraw.Draw(sheet)
-    for j, (name, painting) in enumerate(PAIRS.items()):
-        draw.text((SIDE * 2 * j + 4, 4), f"{name}: built-in network", fill="black")
-        draw.text((SIDE * (2 * j + 1) + 4, 4), "arbitrary network, same painting", fill="black")
+    for j, name in enumerate(PAIRS):
+        draw.text((SIDE * 2 * j + 4, 4), f"{name}: its own network (before)", fill="black")
+        draw.text((SIDE * (2 * j + 1) + 4, 4), "arbitrary network, stored painting (now)", fill="black")
         for i, spec in enumerate(PHOTOS):
             photo = _photo(spec)
             builtin = apply_styles(photo, [name])
-            arbitrary, _, _ = paint(photo, [str(STYLES / painting)], None, StyleSettings(engine="fast"))
+            arbitrary, _, _ = paint(photo, [name], None, StyleSettings(engine="fast"))
             sheet.paste(_tile(builtin), (SIDE * 2 * j, label + SIDE * i))
             sheet.paste(_tile(arbitrary), (SIDE * (2 * j + 1), label + SIDE * i))
     target = ROOT / "docs" / "images" / "builtins-vs-arbitrary.jpg"

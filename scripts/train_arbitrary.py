@@ -18,6 +18,7 @@ about 20 + 30 minutes on 2 CPU cores).
 from __future__ import annotations
 
 import argparse
+import json
 import shutil
 import tempfile
 from pathlib import Path
@@ -38,20 +39,43 @@ def main() -> None:
     parser.add_argument("--time-limit", default=None)
     parser.add_argument("--recon-steps", type=int, default=ArbitrarySettings().recon_steps)
     parser.add_argument("--style-steps", type=int, default=ArbitrarySettings().style_steps)
+    parser.add_argument("--init", type=Path, default=None, help="Start from this network.pt (fine-tuning).")
+    parser.add_argument("--skip-dropout", type=float, default=ArbitrarySettings().skip_dropout)
+    parser.add_argument("--style-weight", type=float, default=ArbitrarySettings().style_weight)
+    parser.add_argument("--no-install", action="store_true", help="Leave the package's model alone.")
     args = parser.parse_args()
     with tempfile.TemporaryDirectory() as folder:
         paintings = Path(folder)
         for name in TRAIN_PAINTINGS:
             (paintings / name).symlink_to(SHARED / "images" / "styles" / name)
-        settings = ArbitrarySettings(recon_steps=args.recon_steps, style_steps=args.style_steps)
+        settings = ArbitrarySettings(
+            recon_steps=args.recon_steps, style_steps=args.style_steps, skip_dropout=args.skip_dropout, style_weight=args.style_weight
+        )
 
         def report(event) -> None:
             if event.step % 50 == 0:
                 print(event.step, {k: round(v, 4) for k, v in event.metrics.items()}, flush=True)
 
         train_arbitrary(
-            SHARED / "photos", args.work, settings, paintings=paintings, resume=args.resume, time_limit=args.time_limit, on_progress=report
+            SHARED / "photos",
+            args.work,
+            settings,
+            paintings=paintings,
+            resume=args.resume,
+            init=args.init,
+            time_limit=args.time_limit,
+            on_progress=report,
         )
+    # The card names the data as a reader would (not the temporary folder of links).
+    card_path = args.work / "card.json"
+    card = json.loads(card_path.read_text())
+    card["settings"]["photos"] = "../shared/photos (80 scene photos)"
+    card["settings"]["paintings"] = "../shared/images/styles: " + ", ".join(TRAIN_PAINTINGS) + " (the others held out)"
+    if args.init is not None:
+        card["settings"]["init"] = str(args.init.name)
+    card_path.write_text(json.dumps(card, indent=2))
+    if args.no_install:
+        return
     SHIPPED_MODEL.mkdir(exist_ok=True)
     for name in ("network.pt", "encoder.onnx", "decoder.onnx", "card.json"):
         shutil.copy(args.work / name, SHIPPED_MODEL / name)

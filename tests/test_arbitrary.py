@@ -32,6 +32,7 @@ TINY = dict(
     decoder_widths=(8, 8, 16, 16),
     preview_every=0,
     checkpoint_every=100,
+    skip_dropout=0.5,
 )
 
 
@@ -86,6 +87,32 @@ def test_any_size_and_strength_zero_is_the_reconstruction(use_model: Path, heigh
     assert np.allclose(image, net.decode(net.encode(padded))[:h, :w], atol=1e-6)
     styled, _, _ = runtime.paint(photo, ["sample:astronaut"], None, StyleSettings())
     assert np.abs(styled - image).mean() > 1e-3  # the style really changes the picture
+
+
+def test_skip_dropout_blanks_level_one_only_with_level_zero() -> None:
+    from atelier.style.arbitrary.train import drop_skips, skip_masks
+
+    assert skip_masks(8, 0.0) == []
+    torch.manual_seed(0)
+    keep0, keep1 = (m.flatten() for m in skip_masks(4000, 0.5))
+    assert torch.all(keep1 >= keep0)  # level 1 blanked => level 0 blanked
+    assert abs(1 - keep0.mean().item() - 0.5) < 0.03 and abs(1 - keep1.mean().item() - 0.25) < 0.03
+    features = [torch.ones(2, 1, 2, 2) for _ in range(4)]
+    dropped = drop_skips(features, [torch.tensor([0.0, 1.0]).view(-1, 1, 1, 1)] * 2)
+    assert dropped[0][0].sum() == 0 and dropped[0][1].sum() == 4 and dropped[3].sum() == 8
+
+
+def test_detail_blanks_the_finest_levels_by_strength(use_model: Path) -> None:
+    net = runtime.network()
+    assert [net.level_weights(d) for d in (1.0, 0.5, 0.25, 0.0)] == [[1, 1, 1, 1], [0, 1, 1, 1], [0, 0.5, 1, 1], [0, 0, 1, 1]]
+    photo = _photo()
+    crisp, _, _ = runtime.paint(photo, ["sample:astronaut"], None, StyleSettings(detail=1.0))
+    loose, _, _ = runtime.paint(photo, ["sample:astronaut"], None, StyleSettings(detail=0.0))
+    assert np.abs(crisp - loose).mean() > 1e-3
+    # strength 0 is the full reconstruction whatever the detail
+    a, _, _ = runtime.paint(photo, ["sample:astronaut"], None, StyleSettings(strength=0.0, detail=0.0))
+    b, _, _ = runtime.paint(photo, ["sample:astronaut"], None, StyleSettings(strength=0.0, detail=1.0))
+    assert np.array_equal(a, b)
 
 
 def test_deterministic_blends_and_colour(use_model: Path) -> None:

@@ -17,7 +17,7 @@ from test_cli import assert_clean_error, atelier
 from atelier.errors import Cancelled, InputError
 from atelier.style.fast.model import FastStyleModel, load_model, save_model, stylize_tensor
 from atelier.style.fast.network import NetworkShape, StyleNet
-from atelier.style.fast.pack import builtin_styles, resolve_style
+from atelier.style.fast.pack import BUILTIN_DIR, builtin_styles, resolve_style
 from atelier.style.fast.runtime import apply_styles, find_style, run_style
 from atelier.style.fast.train import TrainStyleSettings, checkpoint_path, train_style
 
@@ -286,7 +286,7 @@ def test_cli_stylize_with_a_builtin_keeps_the_photo_size_and_skips_torch(tmp_pat
     assert "torch loaded: False" in result.stdout
     assert Image.open(out).size == (451, 300)
     info = json.loads(atelier("info", out, "--json").stdout)
-    assert info["operation"] == "stylize" and info["params"]["styles"] == ["starry-night"] and info["params"]["painter"] == "networks"
+    assert info["operation"] == "stylize" and info["params"]["styles"] == ["starry-night"] and info["params"]["painter"] == "arbitrary"
     again = atelier("replay", out, "-o", tmp_path / "again.png")
     assert again.returncode == 0, again.stderr
     assert np.array_equal(np.asarray(Image.open(out)), np.asarray(Image.open(tmp_path / "again.png")))
@@ -315,8 +315,11 @@ def test_cli_fast_options_and_errors(tmp_path: Path, painting: Path) -> None:
     assert_clean_error(
         atelier("stylize", "sample:coffee", "-s", "starry-nite", "-o", tmp_path / "x.png"), 2, "no built-in style by that name"
     )
+    blended = atelier("stylize", "sample:coffee", "-s", "starry-night", "-s", painting, "--size", "64", "-o", tmp_path / "b.png")
+    assert blended.returncode == 0, blended.stderr  # a built-in (stored painting) blends with a painting file
+    model_file = BUILTIN_DIR / "the-scream.onnx"
     assert_clean_error(
-        atelier("stylize", "sample:coffee", "-s", "starry-night", "-s", painting, "-o", tmp_path / "x.png"), 2, "cannot be mixed"
+        atelier("stylize", "sample:coffee", "-s", model_file, "-s", painting, "-o", tmp_path / "x.png"), 2, "cannot be mixed"
     )
     assert_clean_error(
         atelier("stylize", "sample:coffee", "-s", "the-scream", "--strength", "5", "-o", tmp_path / "x.png"),

@@ -88,6 +88,27 @@ def test_max_side_keeps_aspect(tmp_path: Path) -> None:
     assert load_image(path, max_side=50).rgb.shape[-2:] == (25, 50)
 
 
+@pytest.mark.parametrize("orientation", [1, 6])
+def test_big_jpeg_read_small_matches_full_decode(tmp_path: Path, orientation: int) -> None:
+    """A JPEG read for a small output decodes at reduced scale (Pillow's draft mode) but gives
+    the size computed from the file's own (upright) size, and the same picture."""
+    from skimage import data
+
+    from atelier.io import read_image, resize_array
+
+    smooth = np.asarray(Image.fromarray(data.astronaut()).resize((1637, 1199), Image.LANCZOS))
+    path = tmp_path / "big.jpg"
+    exif = Image.Exif()
+    exif[0x0112] = orientation
+    Image.fromarray(smooth).save(path, quality=95, exif=exif)
+    small, _ = read_image(path, max_side=300)
+    full, _ = read_image(path)
+    expected = (300, 220) if orientation == 6 else (220, 300)  # 1637x1199 fitted in 300, upright
+    assert small.shape[:2] == expected
+    reference = resize_array(full, expected[1], expected[0])
+    assert np.abs(small - reference).mean() < 0.02  # DCT-domain scaling differs only in the finest detail
+
+
 def test_missing_file(tmp_path: Path) -> None:
     with pytest.raises(ImageError, match="file not found"):
         load_image(tmp_path / "nope.jpg")

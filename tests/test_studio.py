@@ -172,11 +172,50 @@ def test_builtin_fast_styles_from_the_studio(client: TestClient, photo: Path, pa
     assert history[0]["params"]["styles"][0]["builtin"] == "starry-night"
 
     painting_id = _upload(client, painting).json()["id"]
-    mixed = client.post("/api/stylize", json={"content": content, "styles": [{"builtin": "starry-night"}, {"id": painting_id}]})
-    assert mixed.status_code == 400 and "cannot be mixed" in mixed.json()["detail"]
+    mixed = client.post("/api/stylize", json={"content": content, "styles": [{"builtin": "starry-night"}, {"id": painting_id}], "size": 64})
+    assert mixed.status_code == 202, mixed.text  # built-ins are stored paintings: they blend with uploaded ones
+    assert _events(client, mixed.json()["id"])[-1]["status"] == "done"
+    slow = client.post(
+        "/api/stylize", json={"content": content, "styles": [{"builtin": "starry-night"}, {"id": painting_id}], "engine": "optimize"}
+    )
+    assert slow.status_code == 400 and "cannot be mixed" in slow.json()["detail"]
     too_strong = client.post("/api/stylize", json={"content": content, "styles": [{"builtin": "the-scream"}], "strength": 5})
     assert too_strong.status_code == 422 and "strength" in too_strong.json()["detail"]
     neither = client.post("/api/stylize", json={"content": content, "styles": [{"weight": 1}]})
     assert neither.status_code == 422
     unknown = client.post("/api/stylize", json={"content": content, "styles": [{"builtin": "nope"}]})
     assert unknown.status_code == 400 and "no built-in style" in unknown.json()["detail"]
+
+
+def test_write_streams_text_from_a_builtin_model(client: TestClient) -> None:
+    models = client.get("/api/text-models").json()
+    assert "shakespeare" in [m["name"] for m in models] and all("path" not in m for m in models)
+    body = {"model": "shakespeare", "prompt": "ROMEO:", "length": 60, "seed": 1}
+    with client.stream("POST", "/api/write", json=body) as response:
+        assert response.status_code == 200 and response.headers["content-type"].startswith("text/plain")
+        text = "".join(response.iter_text())
+    assert len(text) == 60 and text == client.post("/api/write", json=body).text
+    assert client.post("/api/write", json={**body, "seed": 2}).text != text
+    assert client.post("/api/write", json={**body, "model": "../../etc/passwd"}).status_code == 404
+    assert client.post("/api/write", json={**body, "temperature": 0}).status_code == 422
+    unknown = client.post("/api/write", json={**body, "prompt": "☃ snow"})
+    assert unknown.status_code == 400 and "never saw" in unknown.json()["detail"]
+    # The one writing slot is free again after every request above, failed ones included.
+    assert client.post("/api/write", json=body).status_code == 200
+
+
+def test_compose_makes_a_piece_from_a_builtin_model(client: TestClient) -> None:
+    models = client.get("/api/music-models").json()
+    assert "jsb-chorales" in [m["name"] for m in models] and all("path" not in m for m in models)
+    piece = client.post("/api/compose", json={"bars": 2, "seed": 1, "tempo": 120})
+    assert piece.status_code == 200, piece.text
+    data = piece.json()
+    midi, wav, roll = (client.get(data[k]) for k in ("midi_url", "wav_url", "roll_url"))
+    assert midi.status_code == wav.status_code == roll.status_code == 200
+    assert midi.content[:4] == b"MThd" and wav.content[:4] == b"RIFF" and roll.content[:4] == b"\x89PNG"
+    assert data["steps"] == 8 and 1 <= data["notes_per_step"] <= 6
+    assert client.post("/api/compose", json={"model": "../x"}).status_code == 404
+    assert client.post("/api/compose", json={"instrument": "kazoo"}).status_code == 400
+    assert client.post("/api/compose", json={"bars": 0}).status_code == 422
+    assert client.get("/api/music/..%2Fsecret.wav").status_code == 404
+    assert client.get("/api/music/abcdefabcdef.exe").status_code == 404

@@ -76,6 +76,12 @@ def _shots(tmp_path: Path) -> Path:
     return folder
 
 
+def _loaded_width(page, selector: str) -> int:
+    """The natural width of an image once it has loaded (a new result may still be loading)."""
+    page.wait_for_function(f"() => {{ const i = document.querySelector('{selector}'); return i && i.complete && i.naturalWidth > 0; }}")
+    return page.eval_on_selector(selector, "img => img.naturalWidth")
+
+
 def test_instant_preview_then_refine(server: str, page, photo: Path, painting: Path, tmp_path: Path) -> None:
     shots = _shots(tmp_path)
     page.goto(server)
@@ -87,7 +93,7 @@ def test_instant_preview_then_refine(server: str, page, photo: Path, painting: P
     page.set_input_files("#style-input", str(painting))  # any painting: the instant result comes by itself
     page.wait_for_selector(".style-card img")
     page.wait_for_selector("#result", timeout=60_000)
-    assert page.eval_on_selector("#result", "img => img.complete && img.naturalWidth") == 256
+    assert _loaded_width(page, "#result") == 256
     assert "Refine" in page.inner_text("#message")
     page.screenshot(path=str(shots / "studio-instant.png"), full_page=True)
 
@@ -96,7 +102,7 @@ def test_instant_preview_then_refine(server: str, page, photo: Path, painting: P
     page.click("#refine")
     page.wait_for_selector("#preview", timeout=120_000)
     page.wait_for_function("document.querySelector('#message').innerText.includes('finished')", timeout=180_000)
-    assert page.eval_on_selector("#result", "img => img.complete && img.naturalWidth") == 256
+    assert _loaded_width(page, "#result") == 256
     page.wait_for_selector(".shot img")
     assert page.locator(".shot").count() == 2  # both pictures are in the gallery
     page.screenshot(path=str(shots / "studio-result.png"), full_page=True)
@@ -133,5 +139,34 @@ def test_builtin_fast_style_in_one_click(server: str, page, photo: Path, tmp_pat
     page.select_option("#size", "384")
     page.click("#stylize")
     page.wait_for_selector("#result", timeout=60_000)
-    assert page.eval_on_selector("#result", "img => img.complete && img.naturalWidth") == 384
+    assert _loaded_width(page, "#result") == 384
     page.screenshot(path=str(_shots(tmp_path) / "studio-fast.png"), full_page=True)
+
+
+def test_write_view_streams_a_text(server: str, page, tmp_path: Path) -> None:
+    page.goto(server)
+    page.click("#view-write")
+    page.wait_for_selector("#text-model option[value='shakespeare']", state="attached")
+    assert page.is_hidden("#paint-view") and page.is_visible("#write-view")
+    page.fill("#prompt", "ROMEO:")
+    page.fill("#text-seed", "3")
+    page.click("#write")
+    page.wait_for_function("document.getElementById('write-status').textContent === 'done'", timeout=60_000)
+    text = page.inner_text("#page")
+    assert text.startswith("ROMEO:") and len(text) > 300 and "\n" in text
+    page.screenshot(path=str(_shots(tmp_path) / "studio-write.png"), full_page=True)
+    page.click("#view-paint")
+    assert page.is_visible("#paint-view")
+
+
+def test_compose_view_plays_a_piece(server: str, page, tmp_path: Path) -> None:
+    page.goto(server)
+    page.click("#view-compose")
+    page.wait_for_selector("#music-model option[value='jsb-chorales']", state="attached")
+    page.fill("#music-seed", "2")
+    page.click("#compose")
+    page.wait_for_selector("#roll", timeout=60_000)
+    assert _loaded_width(page, "#roll") > 0
+    assert page.eval_on_selector("#player", "a => a.src").endswith(".wav") and page.is_visible("#midi-link")
+    assert "notes per step" in page.inner_text("#compose-status")
+    page.screenshot(path=str(_shots(tmp_path) / "studio-compose.png"), full_page=True)

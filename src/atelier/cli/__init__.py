@@ -9,9 +9,11 @@ from __future__ import annotations
 
 from atelier.cli import (
     classify,  # noqa: E402, F401, I001
+    compose,  # noqa: E402, F401, I001
     generate,  # noqa: E402, F401, I001
     studio,  # noqa: E402, F401, I001
     style,  # noqa: E402, F401, I001
+    write,  # noqa: E402, F401, I001
 )
 
 # Each module registers its commands; the order here is the order of `atelier --help`.

@@ -7,7 +7,6 @@ from pathlib import Path
 from typing import List, Optional
 
 import typer
-from rich.table import Table
 
 from atelier.classify.settings import TrainSettings
 from atelier.cli.common import EventProgress, app, err, handles_errors, out
@@ -85,6 +84,8 @@ def classify_evaluate(
     if as_json:
         print(json.dumps({**report.to_dict(), "confusion_png": str(target)}, indent=2))
         return
+    from rich.table import Table  # only where a table is shown (start-up time)
+
     table = Table(title=f"accuracy {report.accuracy:.3f}  macro F1 {report.macro_f1:.3f}")
     for column in ("class", "precision", "recall", "f1", "support"):
         table.add_column(column)

@@ -8,7 +8,6 @@ from pathlib import Path
 from typing import List, Optional
 
 import typer
-from rich.table import Table
 
 from atelier.cli.common import EventProgress, app, err, handles_errors, out
 from atelier.options import cli_options
@@ -49,8 +48,9 @@ def stylize(
     A painting file is painted step by step by the optimisation engine (Gatys et al.; about a
     minute at 512 px, the quality reference) unless you ask for --engine fast: one pass of the
     arbitrary-style network, about a second, a lighter stylisation; `atelier refine` then
-    continues it with the optimiser. Built-in styles (`atelier styles`) and style model files
-    are networks of their own. Paintings and built-ins cannot be mixed in one call.
+    continues it with the optimiser. Built-in styles (`atelier styles`) are paintings stored for
+    that network (always one pass; they blend with painting files); style model files (.pt,
+    .onnx) are networks of their own. --detail sets how much fine photo detail survives.
 
     Examples:
 
@@ -115,6 +115,8 @@ def info(
     if as_json:
         print(json.dumps(json.loads(recipe.to_json()), indent=2))
         return
+    from rich.table import Table  # only where a table is shown (start-up time)
+
     table = Table(title=f"{image}", show_header=False)
     table.add_row("operation", recipe.operation)
     table.add_row("created", recipe.created)
@@ -190,11 +192,13 @@ def list_styles(
     if as_json:
         print(json.dumps([s.to_dict() for s in styles], indent=2))
         return
-    table = Table(title="built-in fast styles")
-    for column in ("name", "painting", "artist, date", "model size"):
+    from rich.table import Table  # only where a table is shown (start-up time)
+
+    table = Table(title="built-in styles")
+    for column in ("name", "painting", "artist, date", "painted by", "files"):
         table.add_column(column)
     for s in styles:
-        table.add_row(s.name, s.title, f"{s.artist}, {s.date}", f"{s.size_bytes / 1e6:.1f} MB")
+        table.add_row(s.name, s.title, f"{s.artist}, {s.date}", s.painted_by, f"{s.size_bytes / 1e6:.1f} MB")
     out.print(table)
 
 
@@ -368,6 +372,8 @@ def list_backbones(as_json: bool = typer.Option(False, "--json", help="Print a J
     if as_json:
         print(json.dumps({"presets": presets, "backbones": extractors}, indent=2))
         return
+    from rich.table import Table  # only where a table is shown (start-up time)
+
     table = Table(title="loss networks (--backbone)")
     for column in ("name", "offline", "description"):
         table.add_column(column)

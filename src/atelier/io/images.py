@@ -6,6 +6,7 @@ Alpha, when a file has it, is carried separately so that it can be put back on t
 
 from __future__ import annotations
 
+import math
 import os
 import warnings
 from dataclasses import dataclass
@@ -110,8 +111,15 @@ def _open_header(path: Path, limit_mp: float) -> Image.Image:
     return image
 
 
-def _open_checked(path: Path, limit_mp: float) -> Image.Image:
+def _open_checked(path: Path, limit_mp: float, draft_side: int | None = None) -> Image.Image:
     image = _open_header(path, limit_mp)
+    if draft_side is not None and image.format == "JPEG" and max(image.size) > draft_side:
+        # JPEG decodes straight at 1/2, 1/4 or 1/8 scale, never below what is asked: a big
+        # painting read for a small output costs a fraction of the time and memory.
+        scale = draft_side / max(image.size)
+        full = image.size
+        image.draft(image.mode, (max(1, math.ceil(full[0] * scale)), max(1, math.ceil(full[1] * scale))))
+        image.info["full_size"] = full  # the output size is computed from the file's own size
     try:
         image.seek(0)  # first frame of animations
         image.load()
@@ -159,23 +167,29 @@ def _to_float_array(image: Image.Image) -> tuple[np.ndarray, np.ndarray | None]:
     return rgb, None
 
 
-def _decode(path: str | Path, limit_mp: float | None) -> tuple[np.ndarray, np.ndarray | None]:
+def _decode(
+    path: str | Path, limit_mp: float | None, draft_side: int | None = None
+) -> tuple[np.ndarray, np.ndarray | None, tuple[int, int]]:
+    """RGB, alpha and the picture's full ``(width, height)`` (upright; a JPEG may decode smaller)."""
     path = Path(path)
-    image = _open_checked(path, limit_mp if limit_mp is not None else max_megapixels())
+    image = _open_checked(path, limit_mp if limit_mp is not None else max_megapixels(), draft_side)
+    full = image.info.get("full_size", image.size)
+    rotated = image.getexif().get(0x0112, 1) in (5, 6, 7, 8)
     try:
         image = ImageOps.exif_transpose(image)
     except Exception:  # a broken EXIF block must not make a good image unreadable
-        pass
-    return _to_float_array(image)
+        rotated = False
+    rgb, alpha = _to_float_array(image)
+    return rgb, alpha, (full[1], full[0]) if rotated else full
 
 
 def read_image(path: str | Path, *, max_side: int | None = None) -> tuple[np.ndarray, np.ndarray | None]:
     """Read an image file as arrays, without PyTorch: RGB ``(H, W, 3)`` float32 in [0, 1]
     and alpha ``(H, W)`` or None. Same checks and conversions as :func:`load_image`;
     ``max_side`` shrinks with Lanczos (never enlarges)."""
-    rgb, alpha = _decode(path, None)
-    if max_side is not None and max(rgb.shape[:2]) > max_side:
-        width, height = fit_size(rgb.shape[1], rgb.shape[0], max_side)
+    rgb, alpha, (full_width, full_height) = _decode(path, None, max_side)
+    if max_side is not None and max(full_width, full_height) > max_side:
+        width, height = fit_size(full_width, full_height, max_side)
         rgb = resize_array(rgb, width, height)
         alpha = None if alpha is None else resize_array(alpha, width, height)
     return rgb, alpha
@@ -203,7 +217,7 @@ def load_image(
     Raises :class:`ImageError` with a one-line message for any bad input.
     """
     path = Path(path)
-    rgb, alpha = _decode(path, max_megapixels_limit)
+    rgb, alpha, _ = _decode(path, max_megapixels_limit)
     rgb_t = array_to_tensor(rgb)
     alpha_t = None if alpha is None else array_to_tensor(alpha)
     loaded = LoadedImage(rgb_t, alpha_t, path)

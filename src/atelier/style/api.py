@@ -45,6 +45,9 @@ class StyleRequest:
     style_weights: list[float] | None = None
     mask: str | None = None
     settings: StyleSettings = field(default_factory=StyleSettings)
+    painter: str | None = None
+    """Force a painter (replaying a recipe: built-ins painted by their per-style networks before
+    they became stored paintings replay that way); None: :func:`choose_painter` decides."""
 
 
 @dataclass
@@ -69,11 +72,22 @@ def is_style_network(spec: str | Path) -> bool:
     return resolve_style(str(spec)) is not None or Path(spec).suffix.lower() in (".pt", ".onnx")
 
 
+def _stored_painting(spec: str) -> bool:
+    """A built-in name whose painting is stored as statistics for the arbitrary-style network."""
+    from atelier.style.arbitrary.runtime import available
+    from atelier.style.fast.pack import resolve_style
+
+    builtin = resolve_style(str(spec))
+    return builtin is not None and builtin.stats_path.is_file() and available()
+
+
 def choose_painter(styles: Sequence[str], settings: StyleSettings) -> str:
     """Which engine paints ``styles`` with ``settings.engine``; a clear error for impossible asks.
 
-    Built-in names and model files are style networks (fast only). Painting files go to the
-    arbitrary-style network with ``fast`` and to the optimiser with ``optimize`` and ``auto``.
+    Built-in names are paintings stored as statistics, painted by the arbitrary-style network
+    (fast only); style model files (``.pt``, ``.onnx``, and built-ins without stored statistics)
+    are per-style networks. Painting files go to the arbitrary-style network with ``fast`` and
+    to the optimiser with ``optimize`` and ``auto``.
     """
     from atelier.style.fast.pack import builtin_styles
 
@@ -83,15 +97,20 @@ def choose_painter(styles: Sequence[str], settings: StyleSettings) -> str:
             names = ", ".join(b.name for b in builtin_styles()) or "none installed"
             raise InputError(f"--style {spec}: no such file and no built-in style by that name (built-ins: {names})")
     if any(networks):
+        stored = [n and _stored_painting(s) for s, n in zip(styles, networks)]
         if not all(networks):
+            if settings.engine != "optimize" and all(st or not n for st, n in zip(stored, networks)):
+                return "arbitrary"  # built-ins are stored paintings: they blend with painting files
             raise InputError(
-                "built-in styles (or style model files) and painting images cannot be mixed in one call; stylize in two passes"
+                "style model files and painting images cannot be mixed in one call (built-in styles can, with --engine fast)"
+                if settings.engine != "optimize"
+                else "built-in styles are painted by the instant network: they cannot be mixed with paintings under --engine optimize"
             )
         if settings.engine == "optimize":
             raise InputError(
                 "built-in styles and style model files are networks: they run on the fast engine only (drop --engine optimize)"
             )
-        return "networks"
+        return "arbitrary" if all(stored) else "networks"
     if settings.engine != "fast":  # auto: the optimiser still paints better (docs/arbitrary-style.md)
         return "optimize"
     from atelier.style.arbitrary.runtime import available
@@ -131,10 +150,12 @@ def stylize(request: StyleRequest, *, on_progress: OnEvent | None = None, cancel
     settings = request.settings
     _check(request)
     painter = choose_painter(request.styles, settings)
+    if request.painter == "networks" and painter == "arbitrary":
+        painter = "networks"  # an old recipe's built-ins: their per-style networks, as recorded
     if painter == "optimize":
         return _optimize(request, on_progress, cancel)
 
-    photo, alpha = read_source(request.content)
+    photo, alpha = read_source(request.content, max_side=settings.size)
     if settings.size is not None:
         width, height = fit_size(photo.shape[1], photo.shape[0], settings.size)
         photo = resize_array(photo, width, height)
@@ -254,7 +275,7 @@ def request_from_recipe(recipe: Recipe, output: str | Path) -> StyleRequest:
             preserve_color=bool(p.get("preserve_color")),
             runtime=p.get("engine", "auto"),
         )
-        return StyleRequest(inputs["content"]["path"], list(p["styles"]), str(output), p.get("style_weights"), mask, settings)
+        return StyleRequest(inputs["content"]["path"], list(p["styles"]), str(output), p.get("style_weights"), mask, settings, "networks")
     if recipe.operation != OPERATION:
         raise InputError(f"replaying '{recipe.operation}' is not supported")
     raw = dict(p["settings"])
@@ -268,7 +289,8 @@ def request_from_recipe(recipe: Recipe, output: str | Path) -> StyleRequest:
     styles = [files.get(i) or names[i] for i in range(max(len(names), len(files)))]
     if any(s is None for s in styles):
         raise InputError("the recipe names a style that is neither a file nor a built-in")
-    return StyleRequest(inputs["content"]["path"], styles, str(output), p.get("style_weights"), mask, settings)
+    painter = p.get("painter") if p.get("painter") in PAINTERS else None
+    return StyleRequest(inputs["content"]["path"], styles, str(output), p.get("style_weights"), mask, settings, painter)
 
 
 def replay(
@@ -320,7 +342,7 @@ def refine(
         raise InputError(f"{fast_result}: no Atelier recipe in this file (only PNGs written by Atelier can be refined)")
     request = request_from_recipe(recipe, output)
     if any(is_style_network(s) for s in request.styles):
-        raise InputError(f"{fast_result}: painted with built-in styles (networks); only paintings can be refined")
+        raise InputError(f"{fast_result}: painted with built-in styles, whose paintings do not ship; only painting files can be refined")
     from PIL import Image
 
     with Image.open(fast_result) as picture:

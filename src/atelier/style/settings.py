@@ -55,6 +55,13 @@ class StyleSettings:
     )
     strength: float = option(1.0, "How much style: 0 keeps the photo, 1 is the default, up to 4 is bolder.", low=0, high=4)
     style_scale: float = option(1.0, "Brush-stroke size relative to the output: 2 gives larger strokes.", low=0.05, high=8)
+    detail: float = option(
+        1.0,
+        "Fast engine, paintings: how much of the photo's fine detail survives (1: all of it, crisp; 0: painted from the "
+        "painting's broader strokes, loosest).",
+        low=0,
+        high=1,
+    )
     preserve_color: bool = option(False, "Keep the photo's colours; take only texture from the painting.")
     color_method: str = option(
         "luminance",

@@ -32,8 +32,11 @@ import numpy as np
 
 from atelier.errors import InputError
 from atelier.io import fit_size, read_source, resize_array
+from atelier.io.paths import file_sha256
 from atelier.ort import session as ort_session
+from atelier.style.arbitrary.stored import load_statistics
 from atelier.style.arbitrary.transforms import Statistics, apply
+from atelier.style.fast.pack import resolve_style
 from atelier.style.options import normalised_weights
 from atelier.style.palette import keep_photo_colours, match_colours
 
@@ -87,6 +90,20 @@ class Network:
         self.files = [folder / "encoder.onnx", folder / "decoder.onnx"]
         self.encoder, self.decoder = (ort_session(str(f), memory_arena=False) for f in self.files)
 
+    def level_weights(self, detail: float) -> list[float]:
+        """How much of each level the decoder gets at ``detail`` (1: all; 0.5: the finest level
+        blanked; 0: the two finest). Networks trained without skip dropout always get all."""
+        levels = len(self.card.levels)
+        if float(self.card.info.get("settings", {}).get("skip_dropout", 0)) <= 0:
+            return [1.0] * levels
+        weights = [min(1.0, max(0.0, 2 * detail - 1)), min(1.0, max(0.0, 2 * detail))]
+        return weights + [1.0] * (levels - 2)
+
+    @property
+    def encoder_sha256(self) -> str:
+        """Identifies the encoder (stored painting statistics are only valid for the one they were measured with)."""
+        return file_sha256(self.files[0])
+
     def padded(self, n: int) -> int:
         m = self.card.multiple
         return max(2 * m, n + (-n) % m)
@@ -119,12 +136,18 @@ def _pad(image: np.ndarray, net: Network, mode: str = "reflect") -> tuple[np.nda
     return np.pad(image, ((0, net.padded(h) - h), (0, net.padded(w) - w), (0, 0)), mode=mode), h, w
 
 
+def painting_statistics(net: Network, painting: np.ndarray) -> list[Statistics]:
+    """Per level, the mean and covariance of a painting's features (``(H, W, 3)`` in [0, 1])."""
+    padded, _, _ = _pad(painting, net)
+    return [Statistics.of(f.reshape(f.shape[0], -1)) for f in net.encode(padded)]
+
+
 def style_statistics(net: Network, paintings: Sequence[np.ndarray], weights: Sequence[float]) -> list[Statistics]:
     """Per level, the blended mean and covariance of the paintings' features."""
-    per_painting = []
-    for painting in paintings:
-        padded, _, _ = _pad(painting, net)
-        per_painting.append([Statistics.of(f.reshape(f.shape[0], -1)) for f in net.encode(padded)])
+    return blend_statistics([painting_statistics(net, p) for p in paintings], weights)
+
+
+def blend_statistics(per_painting: Sequence[list[Statistics]], weights: Sequence[float]) -> list[Statistics]:
     return [Statistics.blend([p[level] for p in per_painting], list(weights)) for level in range(len(per_painting[0]))]
 
 
@@ -135,13 +158,18 @@ def _transform(
     strength: float,
     mask: np.ndarray | None,
     content: list[Statistics] | None = None,
+    detail: float = 1.0,
 ) -> list[np.ndarray]:
     out = []
-    for level, (f, style) in enumerate(zip(features, styles)):
+    for level, (f, style, keep) in enumerate(zip(features, styles, net.level_weights(detail))):
         c, h, w = f.shape
         m = None if mask is None else resize_array(mask[..., 0], w, h).reshape(-1)
         kind = net.card.levels[level].get("transform", "wct")
         moved = apply(kind, f.reshape(c, -1), style, strength, m, None if content is None else content[level])
+        if keep < 1:
+            # Blank the finest levels (as in training with skip dropout), by strength and only where the mask paints.
+            fade = min(strength, 1.0) * (1 - keep) * (np.ones(1) if m is None else m.reshape(1, -1))
+            moved = moved * (1 - fade).astype(np.float32)
         out.append(moved.reshape(c, h, w).astype(np.float32))
     return out
 
@@ -154,7 +182,13 @@ def _tiles(n: int) -> list[tuple[int, int]]:
 
 
 def _paint_tiled(
-    net: Network, photo: np.ndarray, styles: list[Statistics], strength: float, mask: np.ndarray | None, shared: bool = True
+    net: Network,
+    photo: np.ndarray,
+    styles: list[Statistics],
+    strength: float,
+    mask: np.ndarray | None,
+    shared: bool = True,
+    detail: float = 1.0,
 ) -> np.ndarray:
     """Paint a big photo tile by tile (with a halo of context) using whole-photo statistics
     (``shared=False``: each tile's own, which makes tiles disagree; kept to show the difference)."""
@@ -189,7 +223,7 @@ def _paint_tiled(
         top, bottom, left, right = window(y0, y1, x0, x1)
         padded, th, tw = _pad(photo[top:bottom, left:right], net)
         tile_mask = None if mask is None else _pad(mask[top:bottom, left:right], net, mode="edge")[0]
-        features = _transform(net, net.encode(padded), styles, strength, tile_mask, content if shared else None)
+        features = _transform(net, net.encode(padded), styles, strength, tile_mask, content if shared else None, detail)
         painted = net.decode(features)[:th, :tw]
         out[y0:y1, x0:x1] = painted[y0 - top : y1 - top, x0 - left : x1 - left]
     return out
@@ -204,22 +238,32 @@ def paint(
     weights = normalised_weights(style_weights, len(styles))
     h, w = photo.shape[:2]
     side = min(MAX_STYLE_SIDE, max(16, round(max(h, w) * settings.style_scale)))
-    paintings = []
+    per_painting, used, files, stored = [], [], list(net.files), False
     for spec, weight in zip(styles, weights):
         if weight <= 0:
             continue
-        rgb, _ = read_source(spec)
-        rgb = resize_array(rgb, *fit_size(rgb.shape[1], rgb.shape[0], side))
-        if settings.preserve_color and settings.color_method == "histogram":
-            rgb = match_colours(rgb, photo)  # the painting in the photo's palette
-        paintings.append(rgb)
-    stats = style_statistics(net, paintings, [x for x in weights if x > 0])
+        builtin = resolve_style(str(spec))
+        if builtin is not None and builtin.stats_path.is_file():
+            # A built-in style: the painting's stored statistics (the file does not ship).
+            per_painting.append(load_statistics(builtin.stats_path, side, encoder_sha256=net.encoder_sha256))
+            files.append(builtin.stats_path)
+            stored = True
+        else:
+            rgb, _ = read_source(spec, max_side=side)
+            rgb = resize_array(rgb, *fit_size(rgb.shape[1], rgb.shape[0], side))
+            if settings.preserve_color and settings.color_method == "histogram":
+                rgb = match_colours(rgb, photo)  # the painting in the photo's palette
+            per_painting.append(painting_statistics(net, rgb))
+        used.append(weight)
+    stats = blend_statistics(per_painting, used)
     if h * w > TILE_MEGAPIXELS * 1e6:
-        image = _paint_tiled(net, photo, stats, settings.strength, mask)
+        image = _paint_tiled(net, photo, stats, settings.strength, mask, detail=settings.detail)
     else:
         padded, _, _ = _pad(photo, net)
         padded_mask = None if mask is None else _pad(mask, net, mode="edge")[0]
-        image = net.decode(_transform(net, net.encode(padded), stats, settings.strength, padded_mask))[:h, :w]
-    if settings.preserve_color and settings.color_method == "luminance":
+        features = _transform(net, net.encode(padded), stats, settings.strength, padded_mask, detail=settings.detail)
+        image = net.decode(features)[:h, :w]
+    if settings.preserve_color and (settings.color_method == "luminance" or stored):
+        # (a stored painting cannot be recoloured first, so built-ins keep colours by luminance)
         image = keep_photo_colours(image, photo)
-    return image.astype(np.float32), ["onnx"], list(net.files)
+    return image.astype(np.float32), ["onnx"], files

@@ -28,6 +28,14 @@ class ArbitrarySettings:
     )
     perceptual_weight: float = option(0.5, "Reconstruction phase: weight of the perceptual term beside L1.", low=0, high=1e6, cli=False)
     tv_weight: float = option(1.0, "Style phase: smoothness.", low=0, high=1e6, cli=False)
+    skip_dropout: float = option(
+        0.0,
+        "Probability that a training item's finest level is blanked (and then, with the same probability, the next):"
+        " the decoder learns to paint from the deeper levels, where a painting's strokes are.",
+        low=0,
+        high=1,
+        cli=False,
+    )
     style_net: str = option("vgg19-random-quarter", "Backbone of the style loss.", cli=False)
     widths: tuple[int, int, int, int] = option((16, 32, 64, 128), "Encoder widths of the four levels.", low=4, high=1024, cli=False)
     decoder_widths: tuple[int, int, int, int] = option((16, 32, 96, 192), "Decoder widths of the four levels.", low=4, high=1024, cli=False)

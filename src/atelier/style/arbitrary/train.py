@@ -75,6 +75,21 @@ def load_network(path: str | Path) -> tuple[ArbitraryStyleNet, dict]:
     return net.eval(), dict(data.get("info", {}))
 
 
+def skip_masks(batch: int, p: float, device: torch.device | str = "cpu") -> list[torch.Tensor]:
+    """Per item, 1 (kept) or 0 (blanked) for the two finest levels (``skip_dropout``). Level 1
+    is only blanked where level 0 is, so the decoder always sees a contiguous set of deep levels."""
+    if p <= 0:
+        return []
+    drop0 = torch.rand(batch, device=device) < p
+    drop1 = drop0 & (torch.rand(batch, device=device) < p)
+    return [(~d).float().view(-1, 1, 1, 1) for d in (drop0, drop1)]
+
+
+def drop_skips(features: list[torch.Tensor], keep: list[torch.Tensor]) -> list[torch.Tensor]:
+    """``features`` with the finest levels multiplied by ``keep`` (from :func:`skip_masks`)."""
+    return [f * keep[i] if i < len(keep) else f for i, f in enumerate(features)]
+
+
 class ArbitraryTrainer(Trainer):
     kind = "arbitrary-style"
 
@@ -121,7 +136,8 @@ class ArbitraryTrainer(Trainer):
         with torch.no_grad():
             features = self.net.encoder(photos)
             targets = self.content_net(photos, list(CONTENT_LAYERS))
-        reconstruction = self.decoder(features)
+        keep = skip_masks(photos.shape[0], s.skip_dropout, device)
+        reconstruction = self.decoder(drop_skips(features, keep))
         recon = (reconstruction - photos).abs().mean()
         if step < s.recon_steps:
             perceptual = sum(content_loss(v, targets[k]) for k, v in self.content_net(reconstruction, list(CONTENT_LAYERS)).items()) / len(
@@ -132,7 +148,7 @@ class ArbitraryTrainer(Trainer):
         else:
             styles = self.styles.batch(indices, epoch).to(device)  # a new style for every photo, every epoch
             with torch.no_grad():
-                moved = self.net.stylize_features(features, self.net.encoder(styles))
+                moved = drop_skips(self.net.stylize_features(features, self.net.encoder(styles)), keep)
                 style_feats = self.style_net(styles, list(STYLE_LAYERS))
             painted = self.decoder(moved)
             out_feats = self.style_net(painted, list(STYLE_LAYERS))
@@ -189,6 +205,7 @@ def train_arbitrary(
     paintings: str | Path | None = None,
     resume: bool = False,
     force: bool = False,
+    init: str | Path | None = None,
     time_limit: float | str | None = None,
     export: bool = True,
     on_progress: OnEvent | None = None,
@@ -199,7 +216,8 @@ def train_arbitrary(
     ``photos``: a folder of photos (None: scikit-image's); ``paintings``: an optional folder of
     paintings to draw style samples from (procedural paintings, photos and textures are
     always used). The folder receives ``network.pt``, ``encoder.onnx``, ``decoder.onnx`` and
-    ``card.json`` (what the runtime loads) beside the run's files.
+    ``card.json`` (what the runtime loads) beside the run's files. ``init``: a ``network.pt``
+    to start from (fine-tuning; its shape wins over ``settings``' widths).
     """
     output = Path(output)
     files = RunFiles.in_folder(output, previews="previews")
@@ -227,6 +245,12 @@ def train_arbitrary(
         runner.ctx,
         {"photos": None if photos is None else str(photos), "paintings": None if paintings is None else str(paintings)},
     )
+    if init is not None and runner.start_step == 0:
+        start, _ = load_network(init)
+        if start.shape != trainer.net.shape:
+            raise InputError(f"{init}: its shape {start.shape.to_dict()} differs from the settings' widths")
+        trainer.net.decoder.load_state_dict(start.decoder.state_dict())
+        trainer.net.encoder.load_state_dict(start.encoder.state_dict())
     runner.run(
         trainer,
         RunSettings(

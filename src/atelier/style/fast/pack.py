@@ -1,7 +1,11 @@
-"""The built-in style pack: networks trained here on four public-domain paintings.
+"""The built-in style pack: four public-domain paintings.
 
-Each style ships as ``builtin/NAME.pt`` (fp16 PyTorch weights) and ``builtin/NAME.onnx``
-(the same network for onnxruntime), described in ``builtin/styles.json``.
+Each style ships as ``builtin/NAME.stats.npz``, the painting stored as statistics for the
+arbitrary-style network (:mod:`atelier.style.arbitrary.stored`; this is what paints it), and
+as its own per-style network, ``builtin/NAME.pt`` (fp16 PyTorch weights) and
+``builtin/NAME.onnx`` (the same network for onnxruntime), kept for ``atelier export-onnx NAME``,
+``--style builtin/NAME.onnx`` and replaying pictures painted before the pack moved to the
+arbitrary network. All are described in ``builtin/styles.json``.
 """
 
 from __future__ import annotations
@@ -33,8 +37,18 @@ class BuiltinStyle:
         return BUILTIN_DIR / f"{self.name}.onnx"
 
     @property
+    def stats_path(self) -> Path:
+        """The painting's statistics for the arbitrary-style network (what paints this style)."""
+        return BUILTIN_DIR / f"{self.name}.stats.npz"
+
+    @property
+    def painted_by(self) -> str:
+        """What paints this style: the arbitrary-style network from the stored painting, else its own network."""
+        return "arbitrary network" if self.stats_path.exists() else "own network"
+
+    @property
     def size_bytes(self) -> int:
-        return sum(p.stat().st_size for p in (self.pt_path, self.onnx_path) if p.exists())
+        return sum(p.stat().st_size for p in (self.pt_path, self.onnx_path, self.stats_path) if p.exists())
 
     def to_dict(self) -> dict:
         return {
@@ -44,6 +58,8 @@ class BuiltinStyle:
             "date": self.date,
             "trained_steps": self.trained_steps,
             "training": self.training,
+            "painted_by": self.painted_by,
+            "stats_bytes": self.stats_path.stat().st_size if self.stats_path.exists() else None,
             "onnx_bytes": self.onnx_path.stat().st_size if self.onnx_path.exists() else None,
             "pt_bytes": self.pt_path.stat().st_size if self.pt_path.exists() else None,
         }
@@ -67,6 +83,6 @@ def resolve_style(name: str) -> BuiltinStyle | None:
     """The built-in called ``name`` (``starry-night``, ``Starry Night``, ``starry_night``), or None."""
     key = _normalise(name)
     for style in builtin_styles():
-        if key in (style.name, _normalise(style.title)) and style.pt_path.exists():
+        if key in (style.name, _normalise(style.title)) and (style.pt_path.exists() or style.stats_path.exists()):
             return style
     return None
