@@ -22,7 +22,7 @@ from atelier.compose.train import train_music
 
 ROOT = Path(__file__).resolve().parents[1]
 JSB = ROOT.parent / "shared" / "music" / "jsb-chorales-quarter.json"
-SETTINGS = MusicSettings(steps=1200, eval_every=200, checkpoint_every=200)
+SETTINGS = MusicSettings(steps=2800, lr=3e-3, dropout=0.2, eval_every=200, checkpoint_every=200)
 
 
 def main() -> None:

@@ -141,6 +141,26 @@ def test_sampling_is_deterministic_with_a_seed():
     assert not np.array_equal(a, compose(model, 12, seed=4))
 
 
+def test_a_corrupt_midi_file_in_a_folder_is_skipped_and_counted(tmp_path: Path):
+    folder = tmp_path / "pieces"
+    folder.mkdir()
+    for i in range(3):
+        write_midi(roll_from_steps(CHORDS[i : i + 8]), folder / f"good-{i}.mid", steps_per_quarter=1)
+    (folder / "broken.mid").write_bytes(b"MThd\x00\x00\x00\x06garbage")
+    skipped: list[str] = []
+    assert len(read_music(folder, 1, skipped)["train"]) == 3
+    assert len(skipped) == 1 and "broken.mid" in skipped[0]
+    run = subprocess.run(
+        [sys.executable, "-m", "atelier", "music", "train", str(folder), "-o", str(tmp_path / "m.pt"), "--steps", "2", "--hidden", "8",
+         "--nade-hidden", "4", "--layers", "1", "--steps-per-quarter", "1", "--json"],
+        capture_output=True, text=True,
+    )  # fmt: skip
+    assert run.returncode == 0, run.stderr
+    assert "skipped" in run.stderr and "broken.mid" in run.stderr
+    summary = json.loads(run.stdout)
+    assert len(summary["skipped"]) == 1 and summary["train_pieces"] + summary["valid_pieces"] == 3
+
+
 def test_bad_input_is_one_clear_line(tmp_path: Path):
     (tmp_path / "notes.mid").write_text("not midi")
     with pytest.raises(InputError, match="not a readable MIDI"):

@@ -240,6 +240,14 @@ class Runner:
         """The trainer settings of the run being resumed (None for a new run)."""
         return None if self.previous is None else dict(self.previous["settings"])
 
+    def resumed_settings(self, cls: type, given: Any = None) -> Any:
+        """On a resume: the run's own settings (a ``cls`` dataclass), with ``given.steps`` as the
+        new total when settings were given; for a new run: ``given`` (or the defaults)."""
+        if self.previous is None:
+            return given if given is not None else cls()
+        old = {k: v for k, v in self.previous_settings.items() if k in cls.__dataclass_fields__}
+        return cls(**{**old, "steps": given.steps if given is not None else old["steps"]})
+
     @property
     def start_step(self) -> int:
         return 0 if self.previous is None else int(self.previous["step"])

@@ -49,6 +49,8 @@ def music_train(
         settings = MusicSettings(steps=settings.steps) if "steps" in explicit else None
     with EventProgress("reading the music") as progress:
         summary = train_music(data, output, settings, valid=valid, resume=resume, force=force, time_limit=time_limit, on_progress=progress)
+    for message in summary["skipped"]:
+        err.print(f"[yellow]skipped:[/] {message}", highlight=False)
     if as_json:
         print(json.dumps(summary, indent=2))
     else:

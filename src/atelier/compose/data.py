@@ -72,8 +72,12 @@ def read_midi(path: str | Path, steps_per_quarter: int = 2) -> np.ndarray:
     return roll
 
 
-def read_music(path: str | Path, steps_per_quarter: int = 2) -> dict[str, list[np.ndarray]]:
-    """A benchmark JSON file (its splits), one MIDI file or a folder of them (all as ``train``)."""
+def read_music(path: str | Path, steps_per_quarter: int = 2, skipped: list[str] | None = None) -> dict[str, list[np.ndarray]]:
+    """A benchmark JSON file (its splits), one MIDI file or a folder of them (all as ``train``).
+
+    In a folder, files that cannot be read (damaged, or without notes) are skipped and their
+    one-line reasons appended to ``skipped``; a folder with no readable file is an error.
+    """
     path = Path(path)
     if path.is_file() and path.suffix.lower() == ".json":
         return read_benchmark(path)
@@ -83,7 +87,17 @@ def read_music(path: str | Path, steps_per_quarter: int = 2) -> dict[str, list[n
         files = sorted(p for p in path.rglob("*") if p.suffix.lower() in (".mid", ".midi"))
         if not files:
             raise InputError(f"{path}: no MIDI files here (.mid, .midi)")
-        return {"train": [read_midi(f, steps_per_quarter) for f in files]}
+        rolls, reasons = [], []
+        for f in files:
+            try:
+                rolls.append(read_midi(f, steps_per_quarter))
+            except InputError as error:
+                reasons.append(str(error))
+        if skipped is not None:
+            skipped.extend(reasons)
+        if not rolls:
+            raise InputError(f"{path}: none of the {len(files)} MIDI files could be read ({reasons[0]})")
+        return {"train": rolls}
     raise InputError(f"{path}: no such file or folder")
 
 

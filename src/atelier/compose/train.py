@@ -145,15 +145,13 @@ def train_music(
     model_path = Path(model_path)
     files = RunFiles.beside(model_path)
     runner = Runner(files, KIND, resume=resume, force=force)
-    if runner.previous_settings is not None:
-        old = {k: v for k, v in runner.previous_settings.items() if k in MusicSettings.__dataclass_fields__}
-        settings = MusicSettings(**{**old, "steps": settings.steps if settings else old["steps"]})
-    settings = settings or MusicSettings()
+    settings = runner.resumed_settings(MusicSettings, settings)
     settings.validate()
-    splits = read_music(data, settings.steps_per_quarter)
+    skipped: list[str] = []
+    splits = read_music(data, settings.steps_per_quarter, skipped)
     train = splits.get("train", [])
     if valid is not None:
-        held = read_music(valid, settings.steps_per_quarter)
+        held = read_music(valid, settings.steps_per_quarter, skipped)
         held_out = held.get("valid") or held.get("train", [])
     elif splits.get("valid"):
         held_out = splits["valid"]
@@ -188,4 +186,5 @@ def train_music(
         "best": result.best,
         "seconds": round(result.seconds, 1),
         **info,
+        "skipped": skipped,
     }

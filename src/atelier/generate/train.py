@@ -221,11 +221,8 @@ def train_gan(
     """
     files = RunFiles.in_folder(run_dir)
     runner = Runner(files, KIND, resume=resume, force=force)
-    if runner.previous_settings is not None:
-        old = {k: v for k, v in runner.previous_settings.items() if k in GanSettings.__dataclass_fields__}
-        steps = settings.steps if settings else old["steps"]
-        settings = GanSettings(**{**old, "betas": tuple(old["betas"]), "steps": steps})
-    settings = settings or GanSettings()
+    settings = runner.resumed_settings(GanSettings, settings)
+    settings.betas = tuple(settings.betas)  # a list once stored as JSON
     settings.validate()
     limit = parse_duration(time_limit)
     dataset = load_dataset(data_path, settings.size)

@@ -195,11 +195,8 @@ def train_text(
     files = RunFiles.beside(model_path)
     runner = Runner(files, KIND, resume=resume, force=force)
     previous = runner.previous_settings
-    if previous is not None:
-        old = {k: v for k, v in previous.items() if k in TextSettings.__dataclass_fields__}
-        settings = TextSettings(**{**old, "steps": settings.steps if settings else old["steps"]})
     limit = parse_duration(time_limit)
-    settings = (settings or TextSettings()).resolved(limit)
+    settings = runner.resumed_settings(TextSettings, settings).resolved(limit)
     settings.validate()
     text = read_corpus(corpus)
     if val is not None:
