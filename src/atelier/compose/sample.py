@@ -4,7 +4,6 @@ and measuring a model on a benchmark split."""
 from __future__ import annotations
 
 import functools
-import json
 import shutil
 import subprocess
 import tempfile
@@ -14,6 +13,7 @@ from pathlib import Path
 import numpy as np
 import torch
 
+from atelier import catalog
 from atelier.checkpoints import load_checkpoint, model_file_errors
 from atelier.compose.data import KEYS, LOWEST, read_music
 from atelier.compose.model import LSTMNADE, MusicConfig
@@ -33,21 +33,13 @@ SOUNDFONTS = (
 
 
 def builtin_models() -> list[dict]:
-    """The shipped music models (``builtin/models.json``), each with its ``path``."""
-    index = BUILTIN_DIR / "models.json"
-    cards = json.loads(index.read_text()) if index.is_file() else []
-    return [{**c, "path": str(BUILTIN_DIR / c["file"])} for c in cards if (BUILTIN_DIR / c["file"]).is_file()]
+    """The models that ship with Atelier (``builtin/models.json``): name, file, how each was trained, ``path``."""
+    return catalog.builtin_models(BUILTIN_DIR)
 
 
 def resolve_model(name_or_path: str | Path) -> Path:
-    text = str(name_or_path)
-    for card in builtin_models():
-        if text.lower() == card["name"]:
-            return Path(card["path"])
-    if Path(text).is_file():
-        return Path(text)
-    names = ", ".join(c["name"] for c in builtin_models()) or "none installed"
-    raise InputError(f"{text}: no such model file or built-in music model (built-ins: {names})")
+    """A built-in model's name (``jsb-chorales``) or a model file from ``atelier music train``."""
+    return catalog.resolve_model(name_or_path, BUILTIN_DIR, "built-in music model")
 
 
 @functools.lru_cache(maxsize=4)

@@ -78,7 +78,7 @@ def _stored_painting(spec: str) -> bool:
     from atelier.style.fast.pack import resolve_style
 
     builtin = resolve_style(str(spec))
-    return builtin is not None and builtin.stats_path.is_file() and available()
+    return builtin is not None and builtin.stored and available()
 
 
 def choose_painter(styles: Sequence[str], settings: StyleSettings) -> str:

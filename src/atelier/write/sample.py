@@ -4,7 +4,6 @@ and measuring them per character, so that character and BPE models compare."""
 from __future__ import annotations
 
 import functools
-import json
 import math
 from pathlib import Path
 from typing import Iterator
@@ -12,6 +11,7 @@ from typing import Iterator
 import torch
 import torch.nn.functional as F
 
+from atelier import catalog
 from atelier.checkpoints import load_checkpoint, model_file_errors
 from atelier.errors import InputError
 from atelier.write.data import read_corpus
@@ -23,22 +23,13 @@ BUILTIN_DIR = Path(__file__).parent / "builtin"
 
 
 def builtin_models() -> list[dict]:
-    """The models that ship with Atelier: name, file, and how each was trained (``card.json``)."""
-    cards = json.loads((BUILTIN_DIR / "models.json").read_text()) if (BUILTIN_DIR / "models.json").is_file() else []
-    return [{**card, "path": str(BUILTIN_DIR / card["file"])} for card in cards if (BUILTIN_DIR / card["file"]).is_file()]
+    """The models that ship with Atelier (``builtin/models.json``): name, file, how each was trained, ``path``."""
+    return catalog.builtin_models(BUILTIN_DIR)
 
 
 def resolve_model(name_or_path: str | Path) -> Path:
     """A built-in model's name (``shakespeare``) or a model file from ``atelier text train``."""
-    text = str(name_or_path)
-    for card in builtin_models():
-        if text.lower() == card["name"]:
-            return Path(card["path"])
-    path = Path(text)
-    if path.is_file():
-        return path
-    names = ", ".join(c["name"] for c in builtin_models()) or "none installed"
-    raise InputError(f"{text}: no such model file or built-in model (built-ins: {names})")
+    return catalog.resolve_model(name_or_path, BUILTIN_DIR, "built-in model")
 
 
 @functools.lru_cache(maxsize=4)

@@ -24,7 +24,7 @@ from __future__ import annotations
 import json
 import os
 from dataclasses import dataclass
-from functools import lru_cache
+from functools import cached_property, lru_cache
 from pathlib import Path
 from typing import Sequence
 
@@ -99,7 +99,7 @@ class Network:
         weights = [min(1.0, max(0.0, 2 * detail - 1)), min(1.0, max(0.0, 2 * detail))]
         return weights + [1.0] * (levels - 2)
 
-    @property
+    @cached_property
     def encoder_sha256(self) -> str:
         """Identifies the encoder (stored painting statistics are only valid for the one they were measured with)."""
         return file_sha256(self.files[0])
@@ -243,7 +243,7 @@ def paint(
         if weight <= 0:
             continue
         builtin = resolve_style(str(spec))
-        if builtin is not None and builtin.stats_path.is_file():
+        if builtin is not None and builtin.stored:
             # A built-in style: the painting's stored statistics (the file does not ship).
             per_painting.append(load_statistics(builtin.stats_path, side, encoder_sha256=net.encoder_sha256))
             files.append(builtin.stats_path)

@@ -42,9 +42,14 @@ class BuiltinStyle:
         return BUILTIN_DIR / f"{self.name}.stats.npz"
 
     @property
+    def stored(self) -> bool:
+        """Whether the painting ships as statistics (then the arbitrary-style network paints it)."""
+        return self.stats_path.is_file()
+
+    @property
     def painted_by(self) -> str:
         """What paints this style: the arbitrary-style network from the stored painting, else its own network."""
-        return "arbitrary network" if self.stats_path.exists() else "own network"
+        return "arbitrary network" if self.stored else "own network"
 
     @property
     def size_bytes(self) -> int:
@@ -59,7 +64,7 @@ class BuiltinStyle:
             "trained_steps": self.trained_steps,
             "training": self.training,
             "painted_by": self.painted_by,
-            "stats_bytes": self.stats_path.stat().st_size if self.stats_path.exists() else None,
+            "stats_bytes": self.stats_path.stat().st_size if self.stored else None,
             "onnx_bytes": self.onnx_path.stat().st_size if self.onnx_path.exists() else None,
             "pt_bytes": self.pt_path.stat().st_size if self.pt_path.exists() else None,
         }
@@ -83,6 +88,6 @@ def resolve_style(name: str) -> BuiltinStyle | None:
     """The built-in called ``name`` (``starry-night``, ``Starry Night``, ``starry_night``), or None."""
     key = _normalise(name)
     for style in builtin_styles():
-        if key in (style.name, _normalise(style.title)) and (style.pt_path.exists() or style.stats_path.exists()):
+        if key in (style.name, _normalise(style.title)) and (style.pt_path.exists() or style.stored):
             return style
     return None
