@@ -88,11 +88,14 @@ def text_sample(
     texts = []
     for i in range(n):
         pieces = []
+        stream = write(model, prompt, length=length, temperature=temperature, top_k=top_k, top_p=top_p, seed=seed + i)
+        first = next(stream, "")  # a prompt the model cannot read fails here, before anything is printed
         if not as_json:
             if n > 1:
                 err.print(f"[dim]--- sample {i + 1} (seed {seed + i})[/]")
-            sys.stdout.write(prompt or "")
-        for piece in write(model, prompt, length=length, temperature=temperature, top_k=top_k, top_p=top_p, seed=seed + i):
+            sys.stdout.write((prompt or "") + first)
+        pieces.append(first)
+        for piece in stream:
             pieces.append(piece)
             if not as_json:
                 sys.stdout.write(piece)
