@@ -1,16 +1,18 @@
 """Listen-proxy checks on composed pieces, against the data they imitate.
 
-    python benchmarks/music_samples.py [MODEL] [--pieces 20] [--steps 64]
+    python benchmarks/music_samples.py [MODEL] [--data DATA] [--pieces 20] [--steps 64]
 
-For the built-in ``jsb-chorales`` model (or MODEL): NLL per step on the three JSB splits,
-then ``--pieces`` sampled pieces against the test split's pieces on
+For the built-in ``jsb-chorales`` model (or MODEL, e.g. ``folk-songs`` with its data
+``music21:essenFolksong``): NLL per step on the data's three splits, then ``--pieces`` sampled
+pieces against the test split's pieces on
 * pitch range (lowest, highest, mean MIDI pitch),
 * notes per step (polyphony),
 * key consistency: the share of notes inside the best-fitting major or natural-minor scale,
 * repeated-step share (how often a step repeats the previous one: held chords);
 and one piece rendered to audio (duration, peak and RMS level in dBFS, clipping) plus a
 spectrogram picture (docs/images/compose-spectrogram.png) and its piano roll
-(docs/images/compose-roll.png). Writes benchmarks/results/music.json.
+(docs/images/compose-roll.png). Writes benchmarks/results/music.json (music-MODEL.json and
+images named after the model for the others).
 """
 
 from __future__ import annotations
@@ -30,6 +32,7 @@ from atelier.studio.routes.compose import piano_roll_png
 
 ROOT = Path(__file__).resolve().parents[1]
 JSB = ROOT.parent / "shared" / "music" / "jsb-chorales-quarter.json"
+DATA = {"jsb-chorales": str(JSB), "folk-songs": "music21:essenFolksong"}
 MAJOR = np.array([0, 2, 4, 5, 7, 9, 11])
 MINOR = np.array([0, 2, 3, 5, 7, 8, 10])
 
@@ -73,21 +76,26 @@ def spectrogram_png(samples: np.ndarray, rate: int, path: Path) -> None:
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("model", nargs="?", default="jsb-chorales")
+    parser.add_argument("--data", help="Pieces with train/valid/test splits (default: the built-in's own data).")
     parser.add_argument("--pieces", type=int, default=20)
     parser.add_argument("--steps", type=int, default=64)
     args = parser.parse_args()
     net, info = load_music_model(args.model)
-    result = {"model": args.model, "when": time.strftime("%Y-%m-%d %H:%M")}
-    result["nll_per_step"] = {s: round(evaluate_music((net, info), JSB, s)["nll_per_step"], 3) for s in ("train", "valid", "test")}
+    data = args.data or DATA.get(args.model, str(JSB))
+    per_quarter = int(info.get("steps_per_quarter", 1))
+    suffix = "" if args.model == "jsb-chorales" else f"-{Path(args.model).stem}"
+    result = {"model": args.model, "data": data, "when": time.strftime("%Y-%m-%d %H:%M")}
+    result["nll_per_step"] = {s: round(evaluate_music((net, info), data, s)["nll_per_step"], 3) for s in ("train", "valid", "test")}
     started = time.perf_counter()
     samples = [compose((net, info), args.steps, seed=seed) for seed in range(args.pieces)]
     result["seconds_per_piece"] = round((time.perf_counter() - started) / args.pieces, 2)
     result["samples"] = describe(samples)
-    result["data_test"] = describe(read_music(JSB)["test"])
+    result["data_test"] = describe(read_music(data, per_quarter)["test"])
     with tempfile.TemporaryDirectory() as tmp:
-        midi = write_midi(samples[0], Path(tmp) / "a.mid", tempo=90, steps_per_quarter=1, instrument="organ")
+        instrument = "organ" if args.model == "jsb-chorales" else "flute"
+        midi = write_midi(samples[0], Path(tmp) / "a.mid", tempo=90, steps_per_quarter=per_quarter, instrument=instrument)
         wav = Path(tmp) / "a.wav"
-        renderer = render_audio(midi, wav, samples[0], tempo=90, steps_per_quarter=1)
+        renderer = render_audio(midi, wav, samples[0], tempo=90, steps_per_quarter=per_quarter)
         with wave.open(str(wav)) as w:
             rate, channels = w.getframerate(), w.getnchannels()
             audio = np.frombuffer(w.readframes(w.getnframes()), "<i2").astype(np.float32).reshape(-1, channels).mean(1) / 32768
@@ -98,9 +106,9 @@ def main() -> None:
             "rms_dbfs": round(float(20 * np.log10(np.sqrt((audio**2).mean()) + 1e-12)), 1),
             "clipped_samples": int((np.abs(audio) >= 0.999).sum()),
         }
-        spectrogram_png(audio, rate, ROOT / "docs" / "images" / "compose-spectrogram.png")
-    piano_roll_png(samples[0], ROOT / "docs" / "images" / "compose-roll.png")
-    out = ROOT / "benchmarks" / "results" / "music.json"
+        spectrogram_png(audio, rate, ROOT / "docs" / "images" / f"compose-spectrogram{suffix}.png")
+    piano_roll_png(samples[0], ROOT / "docs" / "images" / f"compose-roll{suffix}.png")
+    out = ROOT / "benchmarks" / "results" / f"music{suffix}.json"
     out.write_text(json.dumps(result, indent=2))
     print(json.dumps(result, indent=2))
 

@@ -2,23 +2,34 @@
 
 from __future__ import annotations
 
-import os
+import json
 import subprocess
+import sys
 import time
 from pathlib import Path
 
 from PIL import Image
 
+# A child's peak memory (ru_maxrss) starts at its parent's size at fork time, so a benchmark
+# that holds frames or images would inflate every child it measures: a small Python process
+# starts the command and reports the peak of its own child instead.
+_MEASURE = """
+import json, resource, subprocess, sys
+run = subprocess.run(sys.argv[1:], stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+print(json.dumps({"rc": run.returncode, "peak_kb": resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss,
+                  "stderr": run.stderr.decode(errors="replace")[-500:]}))
+"""
+
 
 def run_child(command: list[str]) -> tuple[float, float]:
     """Wall seconds and peak resident memory (MB) of one child process, as a user runs it."""
     start = time.perf_counter()
-    process = subprocess.Popen(command, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
-    _, status, usage = os.wait4(process.pid, 0)
+    measured = subprocess.run([sys.executable, "-c", _MEASURE, *command], capture_output=True, text=True, check=True)
     wall = time.perf_counter() - start
-    if os.waitstatus_to_exitcode(status) != 0:
-        raise RuntimeError(f"{' '.join(command)} failed: {process.stderr.read().decode()[-500:]}")
-    return wall, usage.ru_maxrss / 1024
+    report = json.loads(measured.stdout.strip().splitlines()[-1])
+    if report["rc"] != 0:
+        raise RuntimeError(f"{' '.join(command)} failed: {report['stderr']}")
+    return wall, report["peak_kb"] / 1024
 
 
 def resized_photo(photo: Path, side: int, folder: Path) -> Path:

@@ -180,7 +180,13 @@ def test_bad_input_is_one_clear_line(tmp_path: Path):
 def test_the_builtin_jsb_model_through_the_cli(tmp_path: Path):
     cli = [sys.executable, "-m", "atelier", "music"]
     listed = json.loads(subprocess.run([*cli, "models", "--json"], capture_output=True, text=True, check=True).stdout)
-    assert "jsb-chorales" in [m["name"] for m in listed]
+    assert [m["name"] for m in listed] == ["jsb-chorales", "folk-songs"]
+    folk = subprocess.run(
+        [*cli, "sample", "folk-songs", "-o", str(tmp_path / "f.mid"), "--bars", "4", "--json"], capture_output=True, text=True
+    )
+    assert folk.returncode == 0, folk.stderr
+    tune = json.loads(folk.stdout)[0]
+    assert tune["steps"] == 32 and 0.5 < tune["notes_per_step"] <= 1.5  # 4 bars of eighth notes; a melody, about one note a step
     run = subprocess.run([*cli, "evaluate", "jsb-chorales", str(JSB), "--split", "valid", "--json"], capture_output=True, text=True)
     assert run.returncode == 0, run.stderr
     assert json.loads(run.stdout)["nll_per_step"] < 8.1
@@ -192,3 +198,34 @@ def test_the_builtin_jsb_model_through_the_cli(tmp_path: Path):
     assert run.returncode == 0, run.stderr
     piece = json.loads(run.stdout)[0]
     assert Path(piece["midi"]).stat().st_size > 50 and Path(piece["wav"]).stat().st_size > 44100
+
+
+def test_music21_corpora_are_read_split_and_cached(tmp_path: Path, monkeypatch):
+    pytest.importorskip("music21")
+    from atelier.compose import data
+
+    monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path / "cache"))
+    splits = read_music("music21:josquin", 2)  # 8 small ABC files inside music21: 29 pieces
+    pieces = [p for split in splits.values() for p in split]
+    assert len(pieces) == 29 and all(p.shape[1] == KEYS and p.any() for p in pieces)
+    assert len(splits["train"]) > len(splits["valid"]) + len(splits["test"])
+    assert data.split_of("a.abc#1") == data.split_of("a.abc#1")  # a piece never changes split
+    cached = list((tmp_path / "cache" / "atelier" / "music21").glob("josquin-2-*.npz"))
+    assert len(cached) == 1
+
+    def no_parsing(*args, **kwargs):
+        raise AssertionError("parsed again instead of reading the cache")
+
+    from music21 import converter
+
+    monkeypatch.setattr(converter, "parse", no_parsing)
+    again = read_music("music21:josquin", 2)
+    assert all(np.array_equal(a, b) for split in data.SPLITS for a, b in zip(splits[split], again[split]))
+    with pytest.raises(InputError, match="no corpus of that name"):
+        read_music("music21:no-such-composer", 2)
+    monkeypatch.undo()
+    summary = train_music(
+        "music21:josquin", tmp_path / "j.pt", MusicSettings(steps=2, batch=2, crop=16, hidden=8, layers=1, nade_hidden=4, eval_every=2)
+    )
+    assert summary["train_pieces"] == len(splits["train"]) and summary["valid_pieces"] == len(splits["valid"])
+    assert evaluate_music(tmp_path / "j.pt", "music21:josquin", "train")["pieces"] == len(splits["train"])

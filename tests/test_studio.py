@@ -219,3 +219,31 @@ def test_compose_makes_a_piece_from_a_builtin_model(client: TestClient) -> None:
     assert client.post("/api/compose", json={"bars": 0}).status_code == 422
     assert client.get("/api/music/..%2Fsecret.wav").status_code == 404
     assert client.get("/api/music/abcdefabcdef.exe").status_code == 404
+
+
+def test_video_upload_stylize_and_play(tmp_path: Path, client: TestClient, painting: Path) -> None:
+    pytest.importorskip("av")
+    from atelier.video.io import probe, synthetic_clip
+
+    clip = synthetic_clip(tmp_path / "clip.mp4", frames=12)
+    uploaded = client.post("/api/video-uploads", files={"file": ("../holiday.mp4", clip.read_bytes(), "video/mp4")})
+    assert uploaded.status_code == 200, uploaded.text
+    info = uploaded.json()
+    assert info["frames"] == 12 and info["audio"] == "aac" and "holiday" not in info["id"]
+    notes = client.post("/api/video-uploads", files={"file": ("notes.mp4", b"not a video at all", "video/mp4")})
+    assert notes.status_code == 400 and "not a video" in notes.json()["detail"]
+    painting_id = _upload(client, painting).json()["id"]
+    bad = client.post("/api/video-stylize", json={"video": info["id"], "styles": [{"builtin": "nope"}]})
+    assert bad.status_code == 400
+    started = client.post("/api/video-stylize", json={"video": info["id"], "styles": [{"id": painting_id}], "size": 64})
+    assert started.status_code == 202, started.text
+    events = _events(client, started.json()["id"])
+    assert events[-1] == {"type": "status", "status": "done", "error": None}
+    frames = [e for e in events if e["type"] == "progress"]
+    assert frames[-1]["step"] == 12 and any("preview" in e for e in frames)
+    result = client.get(f"/api/results/{started.json()['id']}.mp4")
+    assert result.status_code == 200 and result.headers["content-type"] == "video/mp4"
+    out = tmp_path / "result.mp4"
+    out.write_bytes(result.content)
+    assert probe(out).frames == 12 and probe(out).audio == "aac" and max(probe(out).width, probe(out).height) == 64
+    assert any(item["result_url"].endswith(".mp4") for item in client.get("/api/history").json())

@@ -170,3 +170,24 @@ def test_compose_view_plays_a_piece(server: str, page, tmp_path: Path) -> None:
     assert page.eval_on_selector("#player", "a => a.src").endswith(".wav") and page.is_visible("#midi-link")
     assert "notes per step" in page.inner_text("#compose-status")
     page.screenshot(path=str(_shots(tmp_path) / "studio-compose.png"), full_page=True)
+
+
+def test_video_view_paints_and_plays_a_clip(server: str, page, tmp_path: Path) -> None:
+    pytest.importorskip("av")
+    from atelier.video.io import synthetic_clip
+
+    clip = synthetic_clip(tmp_path / "clip.mp4", width=160, height=96, frames=20)
+    page.goto(server)
+    page.click("#view-video")
+    page.wait_for_selector("#video-style option[value='starry-night']", state="attached")
+    page.set_input_files("#clip-input", str(clip))
+    page.wait_for_function("document.getElementById('video-message').textContent.includes('fps')", timeout=30_000)
+    assert "with sound" in page.inner_text("#video-message")
+    page.select_option("#video-style", "the-scream")
+    page.click("#video-stylize")
+    page.wait_for_selector("#video-result", timeout=120_000)
+    assert page.inner_text("#video-status") == "done" and page.is_visible("#video-link")
+    # The browser really decodes it: metadata loads and the picture has the painted size.
+    page.wait_for_function("document.getElementById('video-result').readyState >= 1", timeout=30_000)
+    assert page.eval_on_selector("#video-result", "v => [v.videoWidth, v.videoHeight]") == [160, 96]
+    page.screenshot(path=str(_shots(tmp_path) / "studio-video.png"), full_page=True)

@@ -14,6 +14,7 @@ process with a batch of ``B`` would see, and DDP averages their gradients: the s
 
 from __future__ import annotations
 
+import atexit
 import os
 from dataclasses import dataclass
 from typing import Iterator
@@ -64,8 +65,18 @@ def context() -> Context:
         torch.cuda.set_device(local)
     if not dist.is_initialized():
         dist.init_process_group("nccl" if cuda else "gloo")
+        # Leave the group before the interpreter tears down: a gloo group still alive at exit
+        # can abort the process ("terminate called without an active exception"), seen under load.
+        atexit.register(_leave)
     _CONTEXT = Context(rank, world, local, torch.device(f"cuda:{local}" if cuda else "cpu"))
     return _CONTEXT
+
+
+def _leave() -> None:
+    import torch.distributed as dist
+
+    if dist.is_initialized():
+        dist.destroy_process_group()
 
 
 def wrap(model: nn.Module, ctx: Context) -> nn.Module:

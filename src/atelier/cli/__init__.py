@@ -13,6 +13,7 @@ from atelier.cli import (
     generate,  # noqa: E402, F401, I001
     studio,  # noqa: E402, F401, I001
     style,  # noqa: E402, F401, I001
+    video,  # noqa: E402, F401, I001
     write,  # noqa: E402, F401, I001
 )
 

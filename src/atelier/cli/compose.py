@@ -17,6 +17,7 @@ music_app = typer.Typer(
         "Train a recurrent network (LSTM-NADE) on music and compose new pieces: MIDI and audio.\n\n"
         "  atelier music sample -o chorale.mid --wav chorale.wav          (the built-in JSB chorales model)\n\n"
         "  atelier music train my-midi-folder/ -o mine.pt --time-limit 30m\n\n"
+        "  atelier music train music21:essenFolksong -o folk.pt          (a corpus that ships inside music21)\n\n"
         "  atelier music sample mine.pt -o piece.mid --steps 128 --temperature 0.9 --primer opening.mid\n\n"
         "  atelier music evaluate jsb-chorales jsb-chorales-quarter.json --split test --json"
     ),
@@ -29,7 +30,11 @@ app.add_typer(music_app, name="music")
 @handles_errors
 @cli_options(MusicSettings)
 def music_train(
-    data: Path = typer.Argument(..., help="A folder of MIDI files, one MIDI file, or a benchmark .json (its train split)."),
+    data: str = typer.Argument(
+        ...,
+        help="A folder of MIDI files, one MIDI file, a benchmark .json (its train split), or a corpus inside music21: "
+        "music21:essenFolksong, music21:bach (read once, then cached).",
+    ),
     output: Path = typer.Option(..., "--output", "-o", help="Model file to write (.pt); the training state sits beside it."),
     valid: Optional[Path] = typer.Option(None, "--valid", help="Held-out pieces (default: the data's valid split, else a tenth)."),
     resume: bool = typer.Option(False, "--resume", help="Continue the run beside --output."),
@@ -109,7 +114,7 @@ def music_sample(
 @handles_errors
 def music_evaluate(
     model: str = typer.Argument(..., help="A built-in model's name or a model file."),
-    data: Path = typer.Argument(..., help="A benchmark .json, a MIDI file or a folder of MIDI files."),
+    data: str = typer.Argument(..., help="A benchmark .json, a MIDI file, a folder of MIDI files or music21:NAME."),
     split: str = typer.Option("test", "--split", help="Which split of a benchmark file: train, valid or test."),
     as_json: bool = typer.Option(False, "--json"),
 ) -> None:

@@ -1,15 +1,19 @@
 """Music as piano rolls: ``(steps, 88)`` binary arrays, one row per time step, one column per
-piano key (MIDI 21-108). Readers for the JSB Chorales benchmark file and for MIDI files.
+piano key (MIDI 21-108). Readers for the JSB Chorales benchmark file, MIDI files and the corpora
+that ship inside ``music21`` (``music21:essenFolksong``, ``music21:bach``...: no download).
 """
 
 from __future__ import annotations
 
+import hashlib
 import json
+import os
 from pathlib import Path
 
 import numpy as np
 
 from atelier.errors import InputError
+from atelier.events import Event, OnEvent
 
 LOWEST = 21  # A0, the piano's lowest key
 KEYS = 88
@@ -72,12 +76,90 @@ def read_midi(path: str | Path, steps_per_quarter: int = 2) -> np.ndarray:
     return roll
 
 
-def read_music(path: str | Path, steps_per_quarter: int = 2, skipped: list[str] | None = None) -> dict[str, list[np.ndarray]]:
-    """A benchmark JSON file (its splits), one MIDI file or a folder of them (all as ``train``).
+MUSIC21_PREFIX = "music21:"
+
+
+def split_of(name: str) -> str:
+    """A piece's split in a corpus without one: fixed by a hash of its name (90/5/5), so adding
+    pieces never moves old ones between train and test."""
+    bucket = int(hashlib.sha256(name.encode()).hexdigest()[:8], 16) % 20
+    return "test" if bucket == 0 else "valid" if bucket == 1 else "train"
+
+
+def roll_from_stream(score, steps_per_quarter: int) -> np.ndarray | None:
+    """A music21 score (all parts) as a piano roll, ``None`` when it has no notes."""
+    notes = []
+    for element in score.flatten().notes:  # notes and chords, offsets in quarter notes
+        begin = float(element.offset) * steps_per_quarter
+        end = begin + float(element.quarterLength) * steps_per_quarter
+        notes += [(begin, end, p.midi) for p in element.pitches]
+    if not notes:
+        return None
+    roll = np.zeros((max(1, int(np.ceil(max(e for _, e, _ in notes)))), KEYS), dtype=np.uint8)
+    for begin, end, pitch in notes:
+        if LOWEST <= pitch < LOWEST + KEYS:
+            first = int(round(begin))
+            roll[first : max(first + 1, int(round(end))), pitch - LOWEST] = 1
+    return roll
+
+
+def corpus_cache_dir() -> Path:
+    root = os.environ.get("XDG_CACHE_HOME") or Path.home() / ".cache"
+    return Path(root) / "atelier" / "music21"
+
+
+def read_music21(name: str, steps_per_quarter: int = 2, on_progress: OnEvent | None = None) -> dict[str, list[np.ndarray]]:
+    """A corpus shipped inside ``music21`` (a composer or collection name its
+    ``corpus.getComposer`` knows: ``essenFolksong``, ``bach``, ``beethoven``...) as piano rolls
+    in train/valid/test splits (:func:`split_of`). Parsing is slow (minutes for the Essen
+    songs), so the rolls are cached under ``~/.cache/atelier/music21``."""
+    try:
+        import music21
+        from music21 import converter, corpus
+    except ImportError:
+        raise InputError("music21 corpora need the music21 package: pip install music21") from None
+    paths = sorted(corpus.getComposer(name))
+    if not paths:
+        raise InputError(f"{MUSIC21_PREFIX}{name}: music21 has no corpus of that name (try essenFolksong or bach)")
+    cache = corpus_cache_dir() / f"{name}-{steps_per_quarter}-{music21.__version__}.npz"
+    if cache.exists():
+        with np.load(cache) as stored:
+            splits: dict[str, list[np.ndarray]] = {split: [] for split in SPLITS}
+            for key in sorted(stored.files, key=lambda k: int(k.split("_")[1])):
+                splits[key.split("_")[0]].append(stored[key])
+            return splits
+    splits = {split: [] for split in SPLITS}
+    for index, path in enumerate(paths):
+        if on_progress:
+            on_progress(Event(index, len(paths), phase=f"reading {MUSIC21_PREFIX}{name}", detail=Path(path).name))
+        try:
+            parsed = converter.parse(path)
+        except Exception:  # music21 raises many kinds on odd files; a corpus file it cannot read is skipped
+            continue
+        scores = list(parsed.scores) if hasattr(parsed, "scores") else [parsed]
+        for number, score in enumerate(scores):
+            roll = roll_from_stream(score, steps_per_quarter)
+            if roll is not None:
+                splits[split_of(f"{Path(path).name}#{number}")].append(roll)
+    cache.parent.mkdir(parents=True, exist_ok=True)
+    arrays = {f"{split}_{i}": roll for split in SPLITS for i, roll in enumerate(splits[split])}
+    partial = cache.with_suffix(".partial.npz")
+    np.savez_compressed(partial, **arrays)
+    partial.replace(cache)  # atomic: an interrupted parse leaves no half cache
+    return splits
+
+
+def read_music(
+    path: str | Path, steps_per_quarter: int = 2, skipped: list[str] | None = None, on_progress: OnEvent | None = None
+) -> dict[str, list[np.ndarray]]:
+    """A benchmark JSON file (its splits), ``music21:NAME`` (a corpus inside music21, in
+    train/valid/test splits), one MIDI file or a folder of them (all as ``train``).
 
     In a folder, files that cannot be read (damaged, or without notes) are skipped and their
     one-line reasons appended to ``skipped``; a folder with no readable file is an error.
     """
+    if str(path).startswith(MUSIC21_PREFIX):
+        return read_music21(str(path)[len(MUSIC21_PREFIX) :], steps_per_quarter, on_progress)
     path = Path(path)
     if path.is_file() and path.suffix.lower() == ".json":
         return read_benchmark(path)

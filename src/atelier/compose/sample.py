@@ -15,7 +15,7 @@ import torch
 
 from atelier import catalog
 from atelier.checkpoints import load_checkpoint, model_file_errors
-from atelier.compose.data import KEYS, LOWEST, read_music
+from atelier.compose.data import KEYS, LOWEST, MUSIC21_PREFIX, read_music
 from atelier.compose.model import LSTMNADE, MusicConfig
 from atelier.compose.train import MODEL_FORMAT, nll_per_step
 from atelier.errors import InputError
@@ -193,10 +193,12 @@ def render_audio(midi_path: str | Path, wav_path: str | Path, roll: np.ndarray, 
 
 
 def evaluate_music(model: str | Path | tuple[LSTMNADE, dict], data: str | Path, split: str = "test") -> dict:
-    """``nll_per_step`` (nats) of ``split`` of a benchmark file, or of MIDI files (as one split)."""
+    """``nll_per_step`` (nats) of ``split`` of a benchmark file or a music21 corpus, or of MIDI
+    files (as one split)."""
     net, info = load_music_model(model) if not isinstance(model, tuple) else model
     splits = read_music(data, int(info.get("steps_per_quarter", 2)))
-    pieces = splits.get(split) if str(data).lower().endswith(".json") else splits.get("train")
+    has_splits = str(data).lower().endswith(".json") or str(data).startswith(MUSIC21_PREFIX)
+    pieces = splits.get(split) if has_splits else splits.get("train")
     if not pieces:
         raise InputError(f"{data}: no '{split}' split here (it has {', '.join(splits) or 'nothing'})")
     return {

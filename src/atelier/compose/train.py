@@ -140,7 +140,7 @@ def train_music(
     cancel: threading.Event | None = None,
 ) -> dict:
     """Train an LSTM-NADE on ``data`` (a benchmark JSON file's ``train`` split, a MIDI file or a
-    folder of them) and keep the best model by validation NLL in ``model_path``. Validation:
+    folder of them, or ``music21:NAME``, a corpus inside music21) and keep the best model by validation NLL in ``model_path``. Validation:
     ``valid`` (another file or folder), else the data's ``valid`` split, else a tenth of the pieces."""
     model_path = Path(model_path)
     files = RunFiles.beside(model_path)
@@ -148,7 +148,7 @@ def train_music(
     settings = runner.resumed_settings(MusicSettings, settings)
     settings.validate()
     skipped: list[str] = []
-    splits = read_music(data, settings.steps_per_quarter, skipped)
+    splits = read_music(data, settings.steps_per_quarter, skipped, on_progress)
     train = splits.get("train", [])
     if valid is not None:
         held = read_music(valid, settings.steps_per_quarter, skipped)

@@ -80,7 +80,76 @@ def _step_generator(seed: int, step: int, rank: int) -> torch.Generator:
     return torch.Generator().manual_seed((seed * 1_000_003 + step) * 1009 + rank)
 
 
-class GanTrainer(Trainer):
+class AdversarialTrainer(Trainer):
+    """What every GAN here keeps (the image GAN, the video GAN): a generator and a discriminator,
+    their optimisers, the EMA generator that samples; the best EMA generator goes to
+    ``best_path``. Subclasses set these attributes and ``options``/``data_path``, and write the step."""
+
+    generator: torch.nn.Module
+    discriminator: torch.nn.Module
+    ema: EMA
+    opt_g: torch.optim.Optimizer
+    opt_d: torch.optim.Optimizer
+    best_path: Path | None = None
+
+    def augment(self, x: torch.Tensor, rng: torch.Generator) -> torch.Tensor:
+        """DiffAugment as this GAN's data needs it (images; clips: one draw per clip)."""
+        return diff_augment(x, self.options.augment, rng)
+
+    def adversarial_step(self, real: torch.Tensor, z: torch.Tensor, rng: torch.Generator, step: int) -> dict[str, float]:
+        """One hinge-loss update of the discriminator on ``real`` and ``G(z)``, then of the
+        generator through the same (differentiable) augmentation, then the EMA."""
+        fake = self.g(z)
+        # Discriminator: real and fake in one forward pass (one pass per DDP iteration).
+        scores = self.d(torch.cat([self.augment(real, rng), self.augment(fake.detach(), rng)]))
+        d_real, d_fake = scores[: len(real)], scores[len(real) :]
+        loss_d = F.relu(1 - d_real).mean() + F.relu(1 + d_fake).mean()
+        self.opt_d.zero_grad(set_to_none=True)
+        loss_d.backward()
+        self.opt_d.step()
+        loss_g = -self.d(self.augment(fake, rng)).mean()
+        self.opt_g.zero_grad(set_to_none=True)
+        loss_g.backward()
+        self.opt_g.step()
+        self.ema.update(self.generator, step)
+        return {"loss_d": loss_d.item(), "loss_g": loss_g.item()}
+
+    def save_model(self, step: int, best: bool) -> Path | None:
+        """The best generator by the run's metric goes to ``best.pt`` (the latest is in the training state)."""
+        if not best or self.best_path is None:
+            return None
+        return save_checkpoint(
+            {
+                "format": f"atelier-run-{self.kind}",
+                "version": 1,
+                "step": step,
+                "settings": self.settings(),
+                "trainer": {"generator_ema": self.ema.model.state_dict()},
+            },
+            self.best_path,
+        )
+
+    def state_dict(self) -> dict:
+        return {
+            "generator": self.generator.state_dict(),
+            "discriminator": self.discriminator.state_dict(),
+            "generator_ema": self.ema.model.state_dict(),
+            "opt_g": self.opt_g.state_dict(),
+            "opt_d": self.opt_d.state_dict(),
+        }
+
+    def load_state_dict(self, state: dict) -> None:
+        self.generator.load_state_dict(state["generator"])
+        self.discriminator.load_state_dict(state["discriminator"])
+        self.ema.model.load_state_dict(state["generator_ema"])
+        self.opt_g.load_state_dict(state["opt_g"])
+        self.opt_d.load_state_dict(state["opt_d"])
+
+    def settings(self) -> dict:
+        return {**asdict(self.options), "data": self.data_path}
+
+
+class GanTrainer(AdversarialTrainer):
     """One step: a discriminator update on real and generated images (hinge loss, both through
     DiffAugment), then a generator update through the same augmentation, then EMA."""
 
@@ -109,21 +178,7 @@ class GanTrainer(Trainer):
         flip = torch.rand(len(real), generator=rng) < 0.5
         real = torch.where(flip[:, None, None, None], real.flip(-1), real).to(device)
         z = torch.randn(len(real), s.z_dim, generator=rng).to(device)
-        fake = self.g(z)
-        # Discriminator: real and fake in one forward pass (one pass per DDP iteration).
-        scores = self.d(torch.cat([diff_augment(real, s.augment, rng), diff_augment(fake.detach(), s.augment, rng)]))
-        d_real, d_fake = scores[: len(real)], scores[len(real) :]
-        loss_d = F.relu(1 - d_real).mean() + F.relu(1 + d_fake).mean()
-        self.opt_d.zero_grad(set_to_none=True)
-        loss_d.backward()
-        self.opt_d.step()
-        # Generator: through the same augmentation (it is differentiable).
-        loss_g = -self.d(diff_augment(fake, s.augment, rng)).mean()
-        self.opt_g.zero_grad(set_to_none=True)
-        loss_g.backward()
-        self.opt_g.step()
-        self.ema.update(self.generator, step)
-        return {"loss_d": loss_d.item(), "loss_g": loss_g.item()}
+        return self.adversarial_step(real, z, rng, step)
 
     def evaluate(self, step: int) -> dict[str, float]:
         """``fid_effnet`` of the EMA generator against the collection (main process only)."""
@@ -143,43 +198,6 @@ class GanTrainer(Trainer):
     def preview(self, step: int, folder: Path) -> Path | None:
         with torch.no_grad():
             return save_image(image_grid(to_unit(self.ema.model(self.fixed_z)).cpu()), folder / f"step_{step:06d}.png")
-
-    def save_model(self, step: int, best: bool) -> Path | None:
-        """The best generator by ``fid_effnet`` goes to ``best.pt`` (the latest is in the training state)."""
-        if not best or self.best_path is None:
-            return None
-        return save_checkpoint(
-            {
-                "format": f"atelier-run-{KIND}",
-                "version": 1,
-                "step": step,
-                "settings": self.settings(),
-                "trainer": {"generator_ema": self.ema.model.state_dict()},
-            },
-            self.best_path,
-        )
-
-    best_path: Path | None = None
-
-    def state_dict(self) -> dict:
-        return {
-            "generator": self.generator.state_dict(),
-            "discriminator": self.discriminator.state_dict(),
-            "generator_ema": self.ema.model.state_dict(),
-            "opt_g": self.opt_g.state_dict(),
-            "opt_d": self.opt_d.state_dict(),
-            "images": len(self.images),
-        }
-
-    def load_state_dict(self, state: dict) -> None:
-        self.generator.load_state_dict(state["generator"])
-        self.discriminator.load_state_dict(state["discriminator"])
-        self.ema.model.load_state_dict(state["generator_ema"])
-        self.opt_g.load_state_dict(state["opt_g"])
-        self.opt_d.load_state_dict(state["opt_d"])
-
-    def settings(self) -> dict:
-        return {**asdict(self.options), "data": self.data_path}
 
 
 def load_generator(run_dir: str | Path, which: str = "latest") -> tuple[Generator, dict]:

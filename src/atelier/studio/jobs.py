@@ -56,6 +56,8 @@ class Job:
     error: str | None = None
     events: list[dict] = field(default_factory=list)
     cancel: threading.Event = field(default_factory=threading.Event)
+    result_ext: str = "png"
+    """What the job writes: a PNG picture, or an MP4 clip."""
 
     def summary(self) -> dict:
         return {
@@ -67,7 +69,7 @@ class Job:
             "error": self.error,
             "params": self.params,
             "created": self.created,
-            "result_url": f"/api/results/{self.id}.png" if self.status == "done" else None,
+            "result_url": f"/api/results/{self.id}.{self.result_ext}" if self.status == "done" else None,
         }
 
     @property
@@ -91,8 +93,8 @@ class JobManager:
         self.keep_finished = keep_finished
         self.pool = ThreadPoolExecutor(max_workers=max_running, thread_name_prefix="atelier-job")
 
-    def submit(self, params: dict, work: Callable[[Job, Callable[[dict], None]], None]) -> Job:
-        job = Job(uuid.uuid4().hex[:12], params)
+    def submit(self, params: dict, work: Callable[[Job, Callable[[dict], None]], None], result_ext: str = "png") -> Job:
+        job = Job(uuid.uuid4().hex[:12], params, result_ext=result_ext)
         with self.lock:
             waiting = sum(1 for j in self.jobs.values() if j.status == "queued")
             if waiting >= self.max_queued:
@@ -127,7 +129,7 @@ class JobManager:
 
     def _finish(self, job: Job, status: str, error: str | None = None) -> None:
         if status == "done":
-            record = {**job.summary(), "status": status, "result_url": f"/api/results/{job.id}.png"}
+            record = {**job.summary(), "status": status, "result_url": f"/api/results/{job.id}.{job.result_ext}"}
             record.pop("error")
             atomic_write_text(self.results_dir / f"{job.id}.json", json.dumps(record))
         # Previews are only worth watching live (a 2000-step job held ~12 MB of them): keep the
@@ -153,14 +155,16 @@ class JobManager:
         return job
 
     def history(self) -> list[dict]:
-        """Finished results on disk, newest first (survives restarts)."""
+        """Finished results on disk (pictures and clips), newest first (survives restarts)."""
         items = []
         for sidecar in self.results_dir.glob("*.json"):
-            if (self.results_dir / f"{sidecar.stem}.png").is_file():
-                try:
-                    items.append(json.loads(sidecar.read_text()))
-                except ValueError:
-                    continue
+            try:
+                item = json.loads(sidecar.read_text())
+            except ValueError:
+                continue
+            ext = str(item.get("result_url", ".png")).rsplit(".", 1)[-1]
+            if ext in ("png", "mp4") and (self.results_dir / f"{sidecar.stem}.{ext}").is_file():
+                items.append(item)
         return sorted(items, key=lambda item: item.get("created", 0), reverse=True)
 
     def shutdown(self) -> None:

@@ -170,10 +170,13 @@ def history(ctx: Studio = Depends(studio)) -> list[dict]:
     return ctx.manager.history()
 
 
-@router.get("/api/results/{name}", summary="Download a result (PNG with its recipe)")
+RESULT_MEDIA = {"png": "image/png", "mp4": "video/mp4"}
+
+
+@router.get("/api/results/{name}", summary="Download a result (PNG with its recipe, or an MP4 clip)")
 def result(name: str, ctx: Studio = Depends(studio)) -> FileResponse:
-    job_id = name.removesuffix(".png")
-    path = ctx.manager.results_dir / f"{job_id}.png"
-    if not JOB_ID.match(job_id) or not path.is_file():
+    job_id, _, ext = name.partition(".")
+    path = ctx.manager.results_dir / name
+    if not JOB_ID.match(job_id) or ext not in RESULT_MEDIA or not path.is_file():
         raise HTTPException(404, "no such result")
-    return FileResponse(path, media_type="image/png", filename=f"atelier-{job_id}.png")
+    return FileResponse(path, media_type=RESULT_MEDIA[ext], filename=f"atelier-{name}")

@@ -5,6 +5,7 @@ from __future__ import annotations
 import hashlib
 import os
 from pathlib import Path
+from typing import Callable
 
 from fastapi import APIRouter, Depends, File, HTTPException, UploadFile
 from fastapi.responses import FileResponse
@@ -32,8 +33,11 @@ def check_upload(path: Path, max_megapixels: float) -> tuple[str, int, int]:
     return ext, width, height
 
 
-@router.post("/api/uploads", summary="Upload an image (photo, painting or mask)")
-async def upload(file: UploadFile = File(...), ctx: Studio = Depends(studio)) -> dict:
+async def store_upload(file: UploadFile, ctx: Studio, folder: Path, check: Callable[[Path, str], tuple[str, dict]]) -> tuple[Path, dict]:
+    """Receive an upload (capped at the studio's limit), stage it, run ``check(staged, name)``
+    off the event loop and one at a time (decoding is what costs memory and time), and keep it
+    as ``folder/<content hash>.<ext>``. ``check`` returns the extension and what to tell the
+    page; its one-line error becomes a 400 that names the user's file, never our staging file."""
     # The body was capped while it streamed in (security.GuardMiddleware); this is the file's own size.
     limit = ctx.guard.max_upload_bytes
     body = await file.read(limit + 1)
@@ -42,22 +46,30 @@ async def upload(file: UploadFile = File(...), ctx: Studio = Depends(studio)) ->
     if not body:
         raise HTTPException(400, "the file is empty")
     digest = hashlib.sha256(body).hexdigest()[:16]
-    staging = ctx.uploads / f".{digest}.part"
+    staging = folder / f".{digest}.part"
     staging.write_bytes(body)
     del body
     name = file.filename or "upload"
     try:
-        # Decoding a big image takes seconds: off the event loop, one at a time.
         async with ctx.decoding:
-            ext, width, height = await run_in_threadpool(check_upload, staging, ctx.max_megapixels)
-        target = ctx.uploads / f"{digest}.{ext}"
+            ext, info = await run_in_threadpool(check, staging, name)
+        target = folder / f"{digest}.{ext}"
         os.replace(staging, target)
     except AtelierError as error:
-        # The message names our staging file; the user knows their file by its name.
         raise HTTPException(400, f"{name}: {str(error).split(': ', 1)[-1]}") from None
     finally:
         staging.unlink(missing_ok=True)
-    return {"id": target.name, "width": width, "height": height, "url": f"/api/uploads/{target.name}"}
+    return target, info
+
+
+@router.post("/api/uploads", summary="Upload an image (photo, painting or mask)")
+async def upload(file: UploadFile = File(...), ctx: Studio = Depends(studio)) -> dict:
+    def check(path: Path, _name: str) -> tuple[str, dict]:
+        ext, width, height = check_upload(path, ctx.max_megapixels)
+        return ext, {"width": width, "height": height}
+
+    target, info = await store_upload(file, ctx, ctx.uploads, check)
+    return {"id": target.name, **info, "url": f"/api/uploads/{target.name}"}
 
 
 @router.get("/api/uploads/{upload_id}", summary="An uploaded image")

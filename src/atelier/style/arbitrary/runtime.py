@@ -229,14 +229,27 @@ def _paint_tiled(
     return out
 
 
-def paint(
-    photo: np.ndarray, styles: Sequence[str], style_weights: Sequence[float] | None, settings, *, mask: np.ndarray | None = None
-) -> tuple[np.ndarray, list[str], list[Path]]:
-    """Paint ``photo`` (``(H, W, 3)`` in [0, 1], already at the output size) with the paintings at
-    ``styles``. Returns the picture, the runtimes used and the model files (for the recipe)."""
+@dataclass
+class PreparedStyle:
+    """The style side of a painting, computed once: per level, the blended statistics of the
+    paintings (a video reuses it for every frame)."""
+
+    statistics: list[Statistics]
+    files: list[Path]
+    """Model and stored-statistics files used (for the recipe)."""
+    stored: bool
+    """True when a built-in's stored statistics took part (colours are then kept by luminance)."""
+
+
+def prepare_style(
+    styles: Sequence[str], style_weights: Sequence[float] | None, settings, size: tuple[int, int], photo: np.ndarray | None = None
+) -> PreparedStyle:
+    """The paintings at ``styles`` read at the scale a ``size`` = ``(height, width)`` output
+    needs (``settings.style_scale``), as blended statistics. ``photo`` is what
+    ``--preserve-color --color-method histogram`` recolours the paintings towards."""
     net = network()
     weights = normalised_weights(style_weights, len(styles))
-    h, w = photo.shape[:2]
+    h, w = size
     side = min(MAX_STYLE_SIDE, max(16, round(max(h, w) * settings.style_scale)))
     per_painting, used, files, stored = [], [], list(net.files), False
     for spec, weight in zip(styles, weights):
@@ -251,19 +264,34 @@ def paint(
         else:
             rgb, _ = read_source(spec, max_side=side)
             rgb = resize_array(rgb, *fit_size(rgb.shape[1], rgb.shape[0], side))
-            if settings.preserve_color and settings.color_method == "histogram":
+            if settings.preserve_color and settings.color_method == "histogram" and photo is not None:
                 rgb = match_colours(rgb, photo)  # the painting in the photo's palette
             per_painting.append(painting_statistics(net, rgb))
         used.append(weight)
-    stats = blend_statistics(per_painting, used)
+    return PreparedStyle(blend_statistics(per_painting, used), files, stored)
+
+
+def paint_prepared(photo: np.ndarray, style: PreparedStyle, settings, *, mask: np.ndarray | None = None) -> np.ndarray:
+    """``photo`` (``(H, W, 3)`` in [0, 1]) painted with a prepared style."""
+    net = network()
+    h, w = photo.shape[:2]
     if h * w > TILE_MEGAPIXELS * 1e6:
-        image = _paint_tiled(net, photo, stats, settings.strength, mask, detail=settings.detail)
+        image = _paint_tiled(net, photo, style.statistics, settings.strength, mask, detail=settings.detail)
     else:
         padded, _, _ = _pad(photo, net)
         padded_mask = None if mask is None else _pad(mask, net, mode="edge")[0]
-        features = _transform(net, net.encode(padded), stats, settings.strength, padded_mask, detail=settings.detail)
+        features = _transform(net, net.encode(padded), style.statistics, settings.strength, padded_mask, detail=settings.detail)
         image = net.decode(features)[:h, :w]
-    if settings.preserve_color and (settings.color_method == "luminance" or stored):
+    if settings.preserve_color and (settings.color_method == "luminance" or style.stored):
         # (a stored painting cannot be recoloured first, so built-ins keep colours by luminance)
         image = keep_photo_colours(image, photo)
-    return image.astype(np.float32), ["onnx"], files
+    return image.astype(np.float32)
+
+
+def paint(
+    photo: np.ndarray, styles: Sequence[str], style_weights: Sequence[float] | None, settings, *, mask: np.ndarray | None = None
+) -> tuple[np.ndarray, list[str], list[Path]]:
+    """Paint ``photo`` (``(H, W, 3)`` in [0, 1], already at the output size) with the paintings at
+    ``styles``. Returns the picture, the runtimes used and the model files (for the recipe)."""
+    style = prepare_style(styles, style_weights, settings, photo.shape[:2], photo)
+    return paint_prepared(photo, style, settings, mask=mask), ["onnx"], style.files
