@@ -57,12 +57,12 @@ def lag(steady: list[np.ndarray], alone: list[np.ndarray]) -> float:
 def trimmed(clip: Path, seconds: float, tmp: Path) -> Path:
     """The first ``seconds`` of ``clip`` (its own frames, re-encoded losslessly enough), so
     both tools see the same frames."""
-    from atelier.video.io import OutputSpec, VideoReader, probe, time_base_of, write_video
+    from atelier.video.io import OutputSpec, VideoReader, probe, write_video
 
     info = probe(clip)
     out = tmp / f"{clip.stem}-{seconds:g}s.mp4"
     frames = ((f.image, f.pts) for f in VideoReader(clip, 0, seconds))
-    write_video(out, frames, OutputSpec(info.width, info.height, time_base_of(clip), info.fps, end=seconds, crf=10))
+    write_video(out, frames, OutputSpec(info.width, info.height, info.time_base, info.fps, end=seconds, crf=10))
     return out
 
 

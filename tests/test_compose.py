@@ -204,13 +204,13 @@ def test_music21_corpora_are_read_split_and_cached(tmp_path: Path, monkeypatch):
     pytest.importorskip("music21")
     from atelier.compose import data
 
-    monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path / "cache"))
+    monkeypatch.setenv("ATELIER_CACHE", str(tmp_path / "cache"))
     splits = read_music("music21:josquin", 2)  # 8 small ABC files inside music21: 29 pieces
     pieces = [p for split in splits.values() for p in split]
     assert len(pieces) == 29 and all(p.shape[1] == KEYS and p.any() for p in pieces)
     assert len(splits["train"]) > len(splits["valid"]) + len(splits["test"])
     assert data.split_of("a.abc#1") == data.split_of("a.abc#1")  # a piece never changes split
-    cached = list((tmp_path / "cache" / "atelier" / "music21").glob("josquin-2-*.npz"))
+    cached = list((tmp_path / "cache" / "music21").glob("josquin-2-*.npz"))
     assert len(cached) == 1
 
     def no_parsing(*args, **kwargs):

@@ -27,7 +27,7 @@ import random
 import shutil
 import threading
 import time
-from dataclasses import asdict, dataclass, field
+from dataclasses import asdict, dataclass, field, replace
 from datetime import datetime, timezone
 from pathlib import Path
 from typing import Any
@@ -40,6 +40,7 @@ from atelier.checkpoints import load_checkpoint, model_file_errors, save_checkpo
 from atelier.errors import Cancelled, InputError
 from atelier.events import Event, OnEvent
 from atelier.io.atomic import atomic_write_text, remove_stale_parts
+from atelier.options import from_dict
 
 
 @dataclass
@@ -245,8 +246,8 @@ class Runner:
         new total when settings were given; for a new run: ``given`` (or the defaults)."""
         if self.previous is None:
             return given if given is not None else cls()
-        old = {k: v for k, v in self.previous_settings.items() if k in cls.__dataclass_fields__}
-        return cls(**{**old, "steps": given.steps if given is not None else old["steps"]})
+        old = from_dict(cls, self.previous_settings)
+        return old if given is None else replace(old, steps=given.steps)
 
     @property
     def start_step(self) -> int:

@@ -9,7 +9,6 @@ head takes seconds and re-training it after a change of options is nearly free. 
 from __future__ import annotations
 
 import hashlib
-import os
 import threading
 from dataclasses import dataclass
 from pathlib import Path
@@ -26,7 +25,7 @@ from atelier.errors import Cancelled
 from atelier.events import Event, OnEvent
 from atelier.io import check_output_path, load_image
 from atelier.io.atomic import atomic_write
-from atelier.io.paths import check_new_file
+from atelier.io.paths import cache_dir, check_new_file
 from atelier.metrics import ClassificationReport, classification_report, confusion_matrix
 from atelier.recipe import file_sha256
 from atelier.runs import RunFiles, Runner, RunSettings, Trainer
@@ -44,13 +43,6 @@ class TrainResult:
     skipped: list[str]
     val_report: ClassificationReport | None
     epochs_run: int
-
-
-def cache_dir() -> Path:
-    root = os.environ.get("ATELIER_CACHE") or os.path.join(os.path.expanduser("~"), ".cache", "atelier")
-    path = Path(root) / "classify-features"
-    path.mkdir(parents=True, exist_ok=True)
-    return path
 
 
 def _views(path: Path, settings: TrainSettings, augment: int) -> torch.Tensor:
@@ -92,7 +84,7 @@ def extract_features(
         if cancel is not None and cancel.is_set():
             raise Cancelled("training cancelled")
         key = hashlib.sha256(f"{file_sha256(item.path)}-{key_base}".encode()).hexdigest()
-        cached = cache_dir() / f"{key}.pt"
+        cached = cache_dir("classify-features") / f"{key}.pt"
         if cached.is_file():
             per_item[index] = torch.load(cached, weights_only=True)
         else:

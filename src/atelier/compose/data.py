@@ -7,13 +7,13 @@ from __future__ import annotations
 
 import hashlib
 import json
-import os
 from pathlib import Path
 
 import numpy as np
 
 from atelier.errors import InputError
 from atelier.events import Event, OnEvent
+from atelier.io.paths import cache_dir
 
 LOWEST = 21  # A0, the piano's lowest key
 KEYS = 88
@@ -103,16 +103,11 @@ def roll_from_stream(score, steps_per_quarter: int) -> np.ndarray | None:
     return roll
 
 
-def corpus_cache_dir() -> Path:
-    root = os.environ.get("XDG_CACHE_HOME") or Path.home() / ".cache"
-    return Path(root) / "atelier" / "music21"
-
-
 def read_music21(name: str, steps_per_quarter: int = 2, on_progress: OnEvent | None = None) -> dict[str, list[np.ndarray]]:
     """A corpus shipped inside ``music21`` (a composer or collection name its
     ``corpus.getComposer`` knows: ``essenFolksong``, ``bach``, ``beethoven``...) as piano rolls
     in train/valid/test splits (:func:`split_of`). Parsing is slow (minutes for the Essen
-    songs), so the rolls are cached under ``~/.cache/atelier/music21``."""
+    songs), so the rolls are cached under ``~/.cache/atelier/music21`` (``ATELIER_CACHE`` moves it)."""
     try:
         import music21
         from music21 import converter, corpus
@@ -121,7 +116,7 @@ def read_music21(name: str, steps_per_quarter: int = 2, on_progress: OnEvent | N
     paths = sorted(corpus.getComposer(name))
     if not paths:
         raise InputError(f"{MUSIC21_PREFIX}{name}: music21 has no corpus of that name (try essenFolksong or bach)")
-    cache = corpus_cache_dir() / f"{name}-{steps_per_quarter}-{music21.__version__}.npz"
+    cache = cache_dir("music21") / f"{name}-{steps_per_quarter}-{music21.__version__}.npz"
     if cache.exists():
         with np.load(cache) as stored:
             splits: dict[str, list[np.ndarray]] = {split: [] for split in SPLITS}
@@ -141,7 +136,6 @@ def read_music21(name: str, steps_per_quarter: int = 2, on_progress: OnEvent | N
             roll = roll_from_stream(score, steps_per_quarter)
             if roll is not None:
                 splits[split_of(f"{Path(path).name}#{number}")].append(roll)
-    cache.parent.mkdir(parents=True, exist_ok=True)
     arrays = {f"{split}_{i}": roll for split in SPLITS for i, roll in enumerate(splits[split])}
     partial = cache.with_suffix(".partial.npz")
     np.savez_compressed(partial, **arrays)

@@ -26,6 +26,7 @@ from atelier.generate.data import load_dataset
 from atelier.generate.models import EMA, Discriminator, Generator, to_unit, truncated_noise
 from atelier.generate.settings import DISCRIMINATORS, SIZES, GanSettings  # noqa: F401 (re-exported)
 from atelier.io import save_image
+from atelier.options import from_dict
 from atelier.runs import RunFiles, Runner, RunSettings, Trainer, parse_duration
 
 KIND = "gan"
@@ -214,8 +215,7 @@ def load_generator(run_dir: str | Path, which: str = "latest") -> tuple[Generato
     data = load_checkpoint(path, (f"atelier-run-{KIND}", LEGACY_FORMAT))
     with model_file_errors(path, "GAN"):
         state = data["trainer"] if "trainer" in data else data
-        raw = {k: v for k, v in data["settings"].items() if k in GanSettings.__dataclass_fields__}
-        settings = GanSettings(**{**raw, "betas": tuple(raw["betas"])})
+        settings = from_dict(GanSettings, data["settings"])
         generator = Generator(settings.size, settings.z_dim, settings.width)
         generator.load_state_dict(state["generator_ema"])
     return generator.eval(), {"step": int(data["step"]), "settings": asdict(settings)}
@@ -240,7 +240,6 @@ def train_gan(
     files = RunFiles.in_folder(run_dir)
     runner = Runner(files, KIND, resume=resume, force=force)
     settings = runner.resumed_settings(GanSettings, settings)
-    settings.betas = tuple(settings.betas)  # a list once stored as JSON
     settings.validate()
     limit = parse_duration(time_limit)
     dataset = load_dataset(data_path, settings.size)

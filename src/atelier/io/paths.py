@@ -59,6 +59,15 @@ def check_new_file(
     return path
 
 
+def cache_dir(name: str) -> Path:
+    """``~/.cache/atelier/NAME`` (``ATELIER_CACHE`` moves the root), created: derived data kept
+    between runs (feature caches, parsed corpora), safe to delete."""
+    root = os.environ.get("ATELIER_CACHE") or os.path.join(os.path.expanduser("~"), ".cache", "atelier")
+    path = Path(root) / name
+    path.mkdir(parents=True, exist_ok=True)
+    return path
+
+
 def file_sha256(path: str | Path, chunk: int = 1 << 20) -> str:
     """Hex SHA-256 of a file's bytes."""
     digest = hashlib.sha256()

@@ -49,6 +49,7 @@ def create_app(
     if not data.exists():
         data.mkdir(parents=True, mode=0o700)  # uploads and results are the user's own pictures
     (data / "uploads").mkdir(exist_ok=True, mode=0o700)
+    (data / "videos").mkdir(exist_ok=True, mode=0o700)
     manager = JobManager(data / "results", max_running=max_running, max_queued=max_queued)
     guard = Guard(
         allowed_hosts_for(host, allow_hosts), max_upload_bytes=int(max_upload_mb * 1024 * 1024), page_needs_token=not is_loopback(host)

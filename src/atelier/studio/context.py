@@ -37,6 +37,10 @@ class Studio:
         return self.data / "uploads"
 
     @property
+    def videos(self) -> Path:
+        return self.data / "videos"
+
+    @property
     def previews(self) -> Path:
         return self.data / "style-previews"
 

@@ -9,7 +9,7 @@ the input's time base, so nothing is rounded to a nominal frame rate.
 from __future__ import annotations
 
 import math
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from dataclasses import dataclass
 from fractions import Fraction
 from pathlib import Path
@@ -51,6 +51,8 @@ class VideoInfo:
     codec: str
     audio: str | None
     """The audio codec, None without audio."""
+    time_base: Fraction
+    """Of the video stream's timestamps (an output that keeps them keeps the timing exactly)."""
 
     def to_dict(self) -> dict:
         return {
@@ -124,7 +126,18 @@ def probe(path: str | Path) -> VideoInfo:
         if rotation in (90, 270):
             width, height = height, width
         audio = container.streams.audio[0].codec_context.name if container.streams.audio else None
-        return VideoInfo(Path(path), width, height, rotation, Fraction(fps), frames, duration, stream.codec_context.name, audio)
+        return VideoInfo(
+            Path(path),
+            width,
+            height,
+            rotation,
+            Fraction(fps),
+            frames,
+            duration,
+            stream.codec_context.name,
+            audio,
+            Fraction(stream.time_base),
+        )
     finally:
         container.close()
 
@@ -322,14 +335,6 @@ def write_video(path: str | Path, frames: Iterator[tuple[np.ndarray, int]], spec
     return atomic_write(path, encode)
 
 
-def time_base_of(path: str | Path) -> Fraction:
-    container, stream = _open(path)
-    try:
-        return Fraction(stream.time_base)
-    finally:
-        container.close()
-
-
 def read_all(path: str | Path, limit: int | None = None) -> list[np.ndarray]:
     """Every frame of a (short) video as uint8 RGB arrays: for tests and benchmarks."""
     frames = []
@@ -350,7 +355,6 @@ def synthetic_clip(
     audio: bool = True,
     pan: int = 2,
     cut_at: int | None = None,
-    draw: Callable[[int], np.ndarray] | None = None,
 ) -> Path:
     """A test clip: a textured scene panning ``pan`` pixels a frame (a different scene after
     ``cut_at``), with a 440 Hz sine-wave AAC track when ``audio``. Written with PyAV."""
@@ -366,11 +370,8 @@ def synthetic_clip(
     video.width, video.height, video.pix_fmt = width, height, "yuv420p"
     sound = container.add_stream("aac", rate=44100) if audio else None
     for i in range(frames):
-        if draw is not None:
-            picture = draw(i)
-        else:
-            scene = big[1 if cut_at is not None and i >= cut_at else 0]
-            picture = scene[:height, i * pan : i * pan + width]
+        scene = big[1 if cut_at is not None and i >= cut_at else 0]
+        picture = scene[:height, i * pan : i * pan + width]
         frame = av.VideoFrame.from_ndarray(np.ascontiguousarray(picture), format="rgb24")
         frame.pts = i
         frame.time_base = Fraction(1) / fps

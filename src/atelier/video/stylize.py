@@ -17,7 +17,7 @@ from atelier.errors import Cancelled, InputError
 from atelier.events import Event, OnEvent
 from atelier.io import fit_size
 from atelier.io.paths import check_new_file
-from atelier.video.io import OutputSpec, VideoReader, even, time_base_of, write_video
+from atelier.video.io import OutputSpec, VideoReader, even, write_video
 from atelier.video.settings import VideoSettings
 from atelier.video.temporal import TemporalBlender
 
@@ -151,7 +151,7 @@ def run_video(job: VideoJob, *, on_progress: OnEvent | None = None, cancel: thre
     width, height, expected = job.width, job.height, job.expected_frames
     source, output = job.source, job.output
     blender = TemporalBlender(settings.carry) if settings.temporal == "on" else None
-    counts = {"frames": 0, "carried": 0.0, "painting": 0.0}
+    counts = {"frames": 0, "carried": 0.0}
     started = time.perf_counter()
 
     def frames():
@@ -159,12 +159,10 @@ def run_video(job: VideoJob, *, on_progress: OnEvent | None = None, cancel: thre
             if cancel is not None and cancel.is_set():
                 raise Cancelled("video stylisation cancelled")
             picture = _resize(frame.image, width, height)
-            tick = time.perf_counter()
             painted = painter(picture.astype(np.float32) / 255)
             if blender is not None:
                 step = blender(picture, painted)
                 painted, counts["carried"] = step.image, counts["carried"] + step.reliable
-            counts["painting"] += time.perf_counter() - tick
             image = (np.clip(painted, 0, 1) * 255 + 0.5).astype(np.uint8)
             counts["frames"] += 1
             if on_progress is not None:
@@ -174,9 +172,7 @@ def run_video(job: VideoJob, *, on_progress: OnEvent | None = None, cancel: thre
                 on_progress(Event(done, max(done, expected), phase="stylizing", detail=f"{rate:.1f} fps", preview=image if show else None))
             yield image, frame.pts
 
-    spec = OutputSpec(
-        width, height, time_base_of(source), info.fps, source if info.audio else None, settings.start, settings.end, settings.crf
-    )
+    spec = OutputSpec(width, height, info.time_base, info.fps, source if info.audio else None, settings.start, settings.end, settings.crf)
     write_video(output, frames(), spec)
     if counts["frames"] == 0:
         output.unlink(missing_ok=True)

@@ -40,12 +40,17 @@ def follow(previous_gray: np.ndarray, gray_frame: np.ndarray, tolerance: float =
     return back, mask
 
 
-def is_cut(previous_gray: np.ndarray, gray_frame: np.ndarray) -> bool:
-    """A new shot: the brightness histogram jumps, or too little of the frame can be followed
-    back into the last one."""
+def track(previous_gray: np.ndarray, gray_frame: np.ndarray, tolerance: float = 0.08) -> tuple[np.ndarray, np.ndarray] | None:
+    """:func:`follow`, or None when this frame starts a new shot: the brightness histogram
+    jumps, or too little of the frame can be followed back into the last one."""
     if histogram_distance(gray_frame, previous_gray) > CUT_HISTOGRAM:
-        return True
-    return float(follow(previous_gray, gray_frame)[1].mean()) < CUT_RELIABLE
+        return None
+    back, mask = follow(previous_gray, gray_frame, tolerance)
+    return None if float(mask.mean()) < CUT_RELIABLE else (back, mask)
+
+
+def is_cut(previous_gray: np.ndarray, gray_frame: np.ndarray) -> bool:
+    return track(previous_gray, gray_frame) is None
 
 
 @dataclass
@@ -84,12 +89,11 @@ class TemporalBlender:
         if previous is None or previous.shape != stylised.shape or self.carry == 0:
             self.previous_output = stylised
             return Step(stylised, 0.0, False)
-        if histogram_distance(g, previous_gray) > CUT_HISTOGRAM:
+        tracked = track(previous_gray, g, self.tolerance)
+        if tracked is None:
             return self._cut(stylised)
-        back, mask = follow(previous_gray, g, self.tolerance)
+        back, mask = tracked
         fraction = float(mask.mean())
-        if fraction < CUT_RELIABLE:
-            return self._cut(stylised)
         carried = warp(previous, back, sharp=True)
         weight = (mask.astype(np.float32) * self.carry)[..., None]
         # Soften the mask's edges so blended and fresh regions meet without a seam.

@@ -41,12 +41,6 @@ VideoStylizeRequest = api_model(
 )
 
 
-def _videos(ctx: Studio) -> Path:
-    folder = ctx.data / "videos"
-    folder.mkdir(exist_ok=True, mode=0o700)
-    return folder
-
-
 def check_clip(path: Path) -> dict:
     from atelier.video.io import probe
 
@@ -62,14 +56,14 @@ async def upload_video(file: UploadFile = File(...), ctx: Studio = Depends(studi
         ext = Path(name).suffix.lower().lstrip(".")
         return (ext if ext in CONTAINERS else "mp4"), check_clip(path)  # FFmpeg reads the content, not the name
 
-    target, info = await store_upload(file, ctx, _videos(ctx), check)
+    target, info = await store_upload(file, ctx, ctx.videos, check)
     keep = ("width", "height", "fps", "frames", "duration", "audio")
     return {"id": target.name, "url": f"/api/video-uploads/{target.name}", **{k: info[k] for k in keep}}
 
 
 @router.get("/api/video-uploads/{video_id}", summary="An uploaded clip")
 def get_video(video_id: str, ctx: Studio = Depends(studio)) -> FileResponse:
-    path = _videos(ctx) / video_id
+    path = ctx.videos / video_id
     if not VIDEO_ID.match(video_id) or not path.is_file():
         raise HTTPException(404, "no such clip; upload it again")
     return FileResponse(path)
@@ -85,7 +79,7 @@ def video_stylize(body: VideoStylizeRequest, ctx: Studio = Depends(studio)) -> d
             raise HTTPException(422, "each style needs exactly one of 'id' (an uploaded painting) or 'builtin' (a built-in style)")
         if choice.builtin is not None and resolve_style(choice.builtin) is None:
             raise HTTPException(400, f"no built-in style {choice.builtin!r}; see GET /api/styles")
-    source = _videos(ctx) / body.video
+    source = ctx.videos / body.video
     if not VIDEO_ID.match(body.video) or not source.is_file():
         raise HTTPException(404, f"no clip {body.video!r}; upload it again")
     styles = [str(ctx.upload_path(c.id)) if c.id is not None else c.builtin for c in body.styles]

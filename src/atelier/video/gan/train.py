@@ -21,6 +21,7 @@ from atelier.events import OnEvent
 from atelier.generate.augment import diff_augment
 from atelier.generate.models import EMA, to_unit
 from atelier.generate.train import AdversarialTrainer
+from atelier.options import from_dict
 from atelier.runs import RunFiles, Runner, RunSettings, parse_duration
 from atelier.video.gan.data import load_clips
 from atelier.video.gan.model import VideoDiscriminator, VideoGenerator
@@ -140,8 +141,7 @@ def load_video_generator(run_dir: str | Path, which: str = "latest") -> tuple[Vi
         raise InputError(f"{run_dir}: no {path.name} here; train with `atelier video-gan train CLIPS --out {run_dir}`")
     data = load_checkpoint(path, (f"atelier-run-{KIND}",))
     with model_file_errors(path, "video GAN"):
-        raw = {k: v for k, v in data["settings"].items() if k in VideoGanSettings.__dataclass_fields__}
-        s = VideoGanSettings(**raw)
+        s = from_dict(VideoGanSettings, data["settings"])
         generator = VideoGenerator(s.size, s.frames, s.z_dim, s.width)
         generator.load_state_dict(data["trainer"]["generator_ema"])
     return generator.eval(), {"step": int(data["step"]), "settings": asdict(s)}
