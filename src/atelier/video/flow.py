@@ -9,6 +9,7 @@ onto ``a``'s pixels.
 from __future__ import annotations
 
 from collections.abc import Iterable
+from functools import lru_cache
 
 import numpy as np
 
@@ -41,13 +42,19 @@ def flow(a: np.ndarray, b: np.ndarray, preset: str = "medium") -> np.ndarray:
     return _DIS[preset].calc(a, b, None)
 
 
+@lru_cache(maxsize=4)
+def _grid(h: int, w: int) -> tuple[np.ndarray, np.ndarray]:
+    """Pixel coordinates of an ``h`` x ``w`` frame (made once per size: every frame warps several times)."""
+    xs, ys = np.meshgrid(np.arange(w, dtype=np.float32), np.arange(h, dtype=np.float32))
+    return xs, ys
+
+
 def warp(image: np.ndarray, offsets: np.ndarray, sharp: bool = False) -> np.ndarray:
     """``image`` sampled at ``pixel + offsets`` (bilinear, or bicubic with ``sharp``; edges
     replicated). Bicubic matters when a picture is warped again and again: bilinear sampling
     blurs a little each time."""
     cv2 = _cv2()
-    h, w = offsets.shape[:2]
-    xs, ys = np.meshgrid(np.arange(w, dtype=np.float32), np.arange(h, dtype=np.float32))
+    xs, ys = _grid(*offsets.shape[:2])
     method = cv2.INTER_CUBIC if sharp else cv2.INTER_LINEAR
     return cv2.remap(image, xs + offsets[..., 0], ys + offsets[..., 1], method, borderMode=cv2.BORDER_REPLICATE)
 
@@ -63,7 +70,7 @@ def reliable(forward: np.ndarray, backward: np.ndarray) -> np.ndarray:
     loop = backward + there
     ok = (loop**2).sum(-1) < 0.01 * ((backward**2).sum(-1) + (there**2).sum(-1)) + 0.5
     h, w = backward.shape[:2]
-    xs, ys = np.meshgrid(np.arange(w), np.arange(h))
+    xs, ys = _grid(h, w)
     inside = (
         (xs + backward[..., 0] >= 0) & (xs + backward[..., 0] <= w - 1) & (ys + backward[..., 1] >= 0) & (ys + backward[..., 1] <= h - 1)
     )

@@ -78,9 +78,6 @@ class TemporalBlender:
         self.previous_output: np.ndarray | None = None
         self.cuts = 0
 
-    def reset(self) -> None:
-        self.previous_gray = self.previous_output = None
-
     def __call__(self, original: np.ndarray, stylised: np.ndarray) -> Step:
         """``original``: the frame (uint8 RGB); ``stylised``: its painting (float32 in [0, 1], same size)."""
         g = gray(original)
@@ -95,11 +92,10 @@ class TemporalBlender:
         back, mask = tracked
         fraction = float(mask.mean())
         carried = warp(previous, back, sharp=True)
-        weight = (mask.astype(np.float32) * self.carry)[..., None]
-        # Soften the mask's edges so blended and fresh regions meet without a seam.
+        # Soften the mask's edges (inside it only) so blended and fresh regions meet without a seam.
         import cv2
 
-        weight = cv2.GaussianBlur(weight[..., 0], (0, 0), 1.5)[..., None] * mask[..., None]
+        weight = (cv2.GaussianBlur(mask.astype(np.float32) * self.carry, (0, 0), 1.5) * mask)[..., None]
         image = (weight * carried + (1 - weight) * stylised).astype(np.float32)
         self.previous_output = image
         return Step(image, fraction, False)
