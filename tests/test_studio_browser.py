@@ -191,3 +191,35 @@ def test_video_view_paints_and_plays_a_clip(server: str, page, tmp_path: Path) -
     page.wait_for_function("document.getElementById('video-result').readyState >= 1", timeout=30_000)
     assert page.eval_on_selector("#video-result", "v => [v.videoWidth, v.videoHeight]") == [160, 96]
     page.screenshot(path=str(_shots(tmp_path) / "studio-video.png"), full_page=True)
+
+
+def test_restore_view_paints_a_mask_and_compares(server: str, page, photo: Path, tmp_path: Path) -> None:
+    page.goto(server)
+    page.click("#view-restore")
+    page.set_input_files("#restore-input", str(photo))
+    page.wait_for_function("() => { const c = document.getElementById('mask-canvas'); return c && c.width === 96; }")
+    box = page.locator("#mask-canvas").bounding_box()
+    # Paint a stroke across the middle, undo it, paint another: the undo stack works.
+    page.mouse.move(box["x"] + 10, box["y"] + box["height"] / 2)
+    page.mouse.down()
+    page.mouse.move(box["x"] + box["width"] - 10, box["y"] + box["height"] / 2, steps=8)
+    page.mouse.up()
+    painted = "() => { const c = document.getElementById('mask-canvas'); const d = c.getContext('2d').getImageData(0, 0, c.width, c.height).data; let n = 0; for (let i = 3; i < d.length; i += 4) n += d[i] > 40; return n; }"
+    first = page.evaluate(painted)
+    assert first > 100
+    page.click("#undo")
+    assert page.evaluate(painted) == 0
+    page.mouse.move(box["x"] + box["width"] / 2, box["y"] + 10)
+    page.mouse.down()
+    page.mouse.move(box["x"] + box["width"] / 2, box["y"] + box["height"] - 10, steps=8)
+    page.mouse.up()
+    page.select_option("#restore-method", "telea")
+    page.click("#restore-run")
+    page.wait_for_selector("#restore-result", timeout=60_000)
+    assert _loaded_width(page, "#restore-result") == 96 and page.is_visible("#compare")
+    page.fill("#compare", "20")
+    page.dispatch_event("#compare", "input")
+    assert "80%" in page.eval_on_selector("#compare-before", "i => i.style.clipPath")
+    jobs = page.evaluate("async () => (await fetch('/api/history')).json()")
+    assert jobs[0]["params"]["task"] == "inpaint" and jobs[0]["params"]["mask"]
+    page.screenshot(path=str(_shots(tmp_path) / "studio-restore.png"), full_page=True)

@@ -11,6 +11,7 @@ from atelier.cli import (
     classify,  # noqa: E402, F401, I001
     compose,  # noqa: E402, F401, I001
     generate,  # noqa: E402, F401, I001
+    restore,  # noqa: E402, F401, I001
     studio,  # noqa: E402, F401, I001
     style,  # noqa: E402, F401, I001
     video,  # noqa: E402, F401, I001

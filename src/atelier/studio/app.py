@@ -17,7 +17,7 @@ from fastapi.responses import HTMLResponse, JSONResponse
 from atelier import __version__
 from atelier.studio.context import Studio, default_data_dir
 from atelier.studio.jobs import JobManager
-from atelier.studio.routes import compose, jobs, styles, uploads, video, write
+from atelier.studio.routes import compose, jobs, restore, styles, uploads, video, write
 from atelier.studio.security import (
     Guard,
     GuardMiddleware,
@@ -78,7 +78,7 @@ def create_app(
     def index() -> str:
         return (STATIC / "index.html").read_text(encoding="utf-8")
 
-    for module in (uploads, styles, jobs, video, write, compose):
+    for module in (uploads, styles, jobs, video, restore, write, compose):
         app.include_router(module.router)
     return app
 
