@@ -1,14 +1,15 @@
 """Restoration measured on held-out pictures: super-resolution, denoising and inpainting, every
 method side by side in one run (PSNR, SSIM, seconds), per picture and mean.
 
-    python benchmarks/bench_restore.py [--dip-steps 300] [--only sr,denoise,inpaint] [--sheet]
+    python benchmarks/bench_restore.py [--dip-steps 300] [--only sr,denoise,jpeg,inpaint] [--sheet]
 
 Pictures (none trained on; the built-in networks saw only ../shared/photos):
 * super-resolution: zebra and barbara (both from Set14), F16, the two content photos, and the
   scikit-image photos astronaut, chelsea, coffee, rocket and camera. Y-channel PSNR/SSIM with
   ``scale`` pixels shaved, low-resolution inputs by Pillow bicubic (MATLAB-like, antialiased).
 * denoising: the same pictures in grey (BSD68's convention) at sigma 15, 25 and 50 (seeded,
-  unclipped Gaussian noise, as the papers), and in colour at sigma 25.
+  unclipped Gaussian noise, as the papers), and in colour at sigma 25; JPEG blocking at
+  quality 10, 20 and 30 (the denoiser with its level measured).
 * inpainting: Deep Image Prior's three pictures with their masks, and synthetic masks (text,
   scribbles, large blocks) on held-out photos.
 
@@ -134,6 +135,23 @@ def bench_denoise(pictures: dict[str, np.ndarray], dip_steps: int) -> dict:
     return {"rows": rows, "mean_psnr": summary, "dip": dip_row, "seconds_481x321": round(float(np.median(times)), 3)}
 
 
+def bench_jpeg(pictures: dict[str, np.ndarray]) -> dict:
+    """JPEG blocking: the denoiser with its level measured (--sigma auto) or given, against the JPEG itself."""
+    rows = []
+    for quality in (10, 20, 30):
+        for name, rgb in pictures.items():
+            damaged = degrade.jpeg(rgb, quality)
+            (out, used), seconds = timed(api.denoise, damaged)
+            row = {"picture": name, "quality": quality, "jpeg": round(psnr(damaged, rgb), 3), "net-auto": round(psnr(out, rgb), 3),
+                   "sigma_estimated": round(used, 2), "seconds": round(seconds, 3)}  # fmt: skip
+            for level in (5, 10, 20):
+                row[f"net-s{level}"] = round(psnr(api.denoise(damaged, level)[0], rgb), 3)
+            rows.append(row)
+    keys = ("jpeg", "net-auto", "net-s5", "net-s10", "net-s20")
+    summary = {f"q{q}": {k: round(float(np.mean([r[k] for r in rows if r["quality"] == q])), 3) for k in keys} for q in (10, 20, 30)}
+    return {"rows": rows, "mean_psnr": summary}
+
+
 def synthetic_masks(size: tuple[int, int], seed: int) -> dict[str, np.ndarray]:
     width, height = size
     rng = np.random.default_rng(seed)
@@ -239,7 +257,7 @@ def contact_sheets(pictures: dict[str, np.ndarray], cases: list) -> None:
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--dip-steps", type=int, default=300)
-    parser.add_argument("--only", default="sr,denoise,inpaint")
+    parser.add_argument("--only", default="sr,denoise,jpeg,inpaint")
     parser.add_argument("--sheet", action="store_true", help="Also write contact sheets to docs/images.")
     args = parser.parse_args()
     torch.set_num_threads(2)
@@ -259,13 +277,15 @@ def main() -> None:
             results["super_resolution"] = bench_sr(pictures, args.dip_steps)
         elif part == "denoise":
             results["denoising"] = bench_denoise(pictures, args.dip_steps)
+        elif part == "jpeg":
+            results["jpeg"] = bench_jpeg(pictures)
         elif part == "inpaint":
             results["inpainting"], cases = bench_inpaint(pictures, args.dip_steps)
         RESULTS.parent.mkdir(parents=True, exist_ok=True)
         RESULTS.write_text(json.dumps(results, indent=1) + "\n")
     if args.sheet:
         contact_sheets(pictures, cases or bench_inpaint(pictures, 1)[1])
-    for key in ("super_resolution", "denoising", "inpainting"):
+    for key in ("super_resolution", "denoising", "jpeg", "inpainting"):
         if key in results:
             part = results[key]
             print(key, json.dumps({k: v for k, v in part.items() if k != "rows"}, indent=1))

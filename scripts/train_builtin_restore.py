@@ -63,7 +63,9 @@ def main() -> None:
         return
     with open(args.work / f"{args.task}-log.csv") as log:
         evaluated = [row for row in csv.DictReader(log) if row.get("valid_l1")]
-    held_out = {k: round(float(v), 3) for k, v in evaluated[-1].items() if k.startswith("valid_psnr")} if evaluated else {}
+    best_step = (summary["best"] or {}).get("step")
+    chosen = next((row for row in evaluated if int(row["step"]) == best_step), evaluated[-1] if evaluated else {})
+    held_out = {k: round(float(v), 3) for k, v in chosen.items() if k.startswith("valid_psnr")}  # of the installed (best) model
     BUILTIN_DIR.mkdir(exist_ok=True)
     shutil.copyfile(model_path, BUILTIN_DIR / f"{args.task}.pt")
     cards_path = BUILTIN_DIR / "models.json"

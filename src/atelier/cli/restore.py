@@ -213,19 +213,17 @@ def _compare(kind: str, a: str, b: str, y_only: bool, border: int, as_json: bool
         print(f"{value:.4f}" + (" dB" if kind == "psnr" else ""))
 
 
-Y_HELP = "Compare luma (BT.601 Y) only, as super-resolution papers do."
-BORDER_HELP = "Shave this many pixels off each side first (super-resolution papers: the scale)."
+# The two metrics take the same arguments: declared once.
+A_ARG = typer.Argument(..., help="The result.")
+B_ARG = typer.Argument(..., help="The reference (same size).")
+Y_OPT = typer.Option(False, "--y", help="Compare luma (BT.601 Y) only, as super-resolution papers do.")
+BORDER_OPT = typer.Option(0, "--border", min=0, help="Shave this many pixels off each side first (super-resolution papers: the scale).")
+JSON_OPT = typer.Option(False, "--json", help="Print JSON.")
 
 
 @metrics_app.command("psnr")
 @handles_errors
-def metrics_psnr(
-    a: str = typer.Argument(..., help="The result."),
-    b: str = typer.Argument(..., help="The reference (same size)."),
-    y_only: bool = typer.Option(False, "--y", help=Y_HELP),
-    border: int = typer.Option(0, "--border", min=0, help=BORDER_HELP),
-    as_json: bool = typer.Option(False, "--json", help="Print JSON."),
-) -> None:
+def metrics_psnr(a: str = A_ARG, b: str = B_ARG, y_only: bool = Y_OPT, border: int = BORDER_OPT, as_json: bool = JSON_OPT) -> None:
     """Peak signal-to-noise ratio in dB (higher is closer; inf when identical).
 
     Example:  atelier metrics psnr large.png original.png --y --border 4
@@ -235,13 +233,7 @@ def metrics_psnr(
 
 @metrics_app.command("ssim")
 @handles_errors
-def metrics_ssim(
-    a: str = typer.Argument(..., help="The result."),
-    b: str = typer.Argument(..., help="The reference (same size)."),
-    y_only: bool = typer.Option(False, "--y", help=Y_HELP),
-    border: int = typer.Option(0, "--border", min=0, help=BORDER_HELP),
-    as_json: bool = typer.Option(False, "--json", help="Print JSON."),
-) -> None:
+def metrics_ssim(a: str = A_ARG, b: str = B_ARG, y_only: bool = Y_OPT, border: int = BORDER_OPT, as_json: bool = JSON_OPT) -> None:
     """Structural similarity (Wang et al. 2004), 1 when identical.
 
     Example:  atelier metrics ssim result.png reference.png
