@@ -131,6 +131,16 @@ def test_estimated_noise_level_is_close() -> None:
         assert estimate_sigma(degrade.add_noise(clean, sigma, rng)) == pytest.approx(sigma, rel=0.15, abs=1.5)
 
 
+def test_jpeg_blocking_sets_the_automatic_level() -> None:
+    from atelier.restore.learned import blocking_level, estimate_level
+
+    clean = picture("astronaut", 256)
+    assert blocking_level(clean) == 0.0 and blocking_level(np.clip(degrade.add_noise(clean, 15, np.random.default_rng(0)), 0, 1)) == 0.0
+    heavy, light = blocking_level(degrade.jpeg(clean, 10)), blocking_level(degrade.jpeg(clean, 30))
+    assert 10 <= heavy <= 20 and 3 <= light < heavy
+    assert estimate_level(degrade.jpeg(clean, 10)) == pytest.approx(heavy)
+
+
 # -- training -----------------------------------------------------------------------------
 
 

@@ -77,13 +77,14 @@ def denoise(
     on_progress: OnEvent | None = None,
     cancel: threading.Event | None = None,
 ) -> tuple[np.ndarray, float]:
-    """Remove noise of strength ``sigma`` (0-255 scale; None: estimated from the picture).
+    """Remove noise of strength ``sigma`` (0-255 scale; None: measured from the picture, the
+    Gaussian noise level or, for a JPEG, its blocking level).
     Returns the clean picture and the sigma used."""
     _check_method("denoise", method)
     if sigma is None:
-        from atelier.restore.learned import estimate_sigma
+        from atelier.restore.learned import estimate_level
 
-        sigma = estimate_sigma(rgb)
+        sigma = estimate_level(rgb)
     if not 0 <= sigma <= MAX_SIGMA:
         raise InputError(f"sigma must be between 0 and {MAX_SIGMA:g} (0-255 scale), not {sigma:g}")
     if method == "net":
