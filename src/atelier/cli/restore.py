@@ -34,6 +34,15 @@ METHOD_HELP = {
 }
 STEPS_HELP = "Deep Image Prior steps (--method dip): more is slower and, up to a point, better."
 SOURCE_HELP = "The picture: a PNG, JPEG, WebP... or sample:astronaut."
+# What the three restore commands share: declared once.
+SOURCE_ARG = typer.Argument(..., help=SOURCE_HELP)
+OUTPUT_OPT = typer.Option(..., "--output", "-o", help="The picture to write (.png keeps the recipe).")
+STEPS_OPT = typer.Option(1000, "--steps", min=1, max=100_000, help=STEPS_HELP)
+SUMMARY_OPT = typer.Option(False, "--json", help="Print a JSON summary on stdout.")
+
+
+def _model_option(task: str):  # a typer Option: each command names its own task
+    return typer.Option(None, "--model", help=f"A model file from `atelier restore train {task}` (default: the built-in).")
 
 
 def _report(summary: dict, as_json: bool) -> None:
@@ -64,16 +73,16 @@ def _run(task: str, as_json: bool, **kwargs) -> None:
 @restore_app.command("inpaint")
 @handles_errors
 def restore_inpaint(
-    source: str = typer.Argument(..., help=SOURCE_HELP),
-    output: Path = typer.Option(..., "--output", "-o", help="The picture to write (.png keeps the recipe)."),
+    source: str = SOURCE_ARG,
+    output: Path = OUTPUT_OPT,
     mask: Optional[Path] = typer.Option(None, "--mask", "-m", help="Same size as the picture; white = fill, black = keep."),
     auto_mask: bool = typer.Option(False, "--auto-mask", help="Find scratches and dust on an old print's scan (added to --mask)."),
     invert_mask: bool = typer.Option(
         False, "--invert-mask", help="The mask marks what to keep (white = keep), as Deep Image Prior's files do."
     ),
     method: str = typer.Option("auto", "--method", help=METHOD_HELP["inpaint"]),
-    steps: int = typer.Option(1000, "--steps", min=1, max=100_000, help=STEPS_HELP),
-    as_json: bool = typer.Option(False, "--json", help="Print a JSON summary on stdout."),
+    steps: int = STEPS_OPT,
+    as_json: bool = SUMMARY_OPT,
 ) -> None:
     """Fill the white part of a mask with what fits around it; every other pixel is kept exactly.
 
@@ -95,13 +104,13 @@ def restore_inpaint(
 @restore_app.command("denoise")
 @handles_errors
 def restore_denoise(
-    source: str = typer.Argument(..., help=SOURCE_HELP),
-    output: Path = typer.Option(..., "--output", "-o", help="The picture to write (.png keeps the recipe)."),
+    source: str = SOURCE_ARG,
+    output: Path = OUTPUT_OPT,
     sigma: str = typer.Option("auto", "--sigma", help="Noise strength on the 0-255 scale (5 faint, 25 strong, 50 very strong), or auto."),
     method: str = typer.Option("net", "--method", help=METHOD_HELP["denoise"]),
-    model: Optional[str] = typer.Option(None, "--model", help="A model file from `atelier restore train denoise` (default: the built-in)."),
-    steps: int = typer.Option(1000, "--steps", min=1, max=100_000, help=STEPS_HELP),
-    as_json: bool = typer.Option(False, "--json", help="Print a JSON summary on stdout."),
+    model: Optional[str] = _model_option("denoise"),
+    steps: int = STEPS_OPT,
+    as_json: bool = SUMMARY_OPT,
 ) -> None:
     """Remove grain, sensor noise and JPEG blocking.
 
@@ -121,13 +130,13 @@ def restore_denoise(
 @restore_app.command("upscale")
 @handles_errors
 def restore_upscale(
-    source: str = typer.Argument(..., help=SOURCE_HELP),
-    output: Path = typer.Option(..., "--output", "-o", help="The picture to write (.png keeps the recipe)."),
+    source: str = SOURCE_ARG,
+    output: Path = OUTPUT_OPT,
     scale: int = typer.Option(4, "--scale", help="2, 3 or 4."),
     method: str = typer.Option("net", "--method", help=METHOD_HELP["upscale"]),
-    model: Optional[str] = typer.Option(None, "--model", help="A model file from `atelier restore train upscale` (default: the built-in)."),
-    steps: int = typer.Option(1000, "--steps", min=1, max=100_000, help=STEPS_HELP),
-    as_json: bool = typer.Option(False, "--json", help="Print a JSON summary on stdout."),
+    model: Optional[str] = _model_option("upscale"),
+    steps: int = STEPS_OPT,
+    as_json: bool = SUMMARY_OPT,
 ) -> None:
     """Enlarge a picture 2, 3 or 4 times with detail a plain resize cannot make.
 

@@ -33,7 +33,8 @@ MAX_SIGMA = 100.0
 DEFAULT_DIP_STEPS = 1000
 
 
-def _check_method(task: str, method: str) -> None:
+def check_method(task: str, method: str) -> None:
+    """One line for a method ``task`` does not have (also what the studio checks before queueing)."""
     if method not in METHODS[task]:
         raise InputError(f"unknown {task} method {method!r}; choose one of: {', '.join(METHODS[task])}")
 
@@ -55,7 +56,7 @@ def upscale(
     cancel: threading.Event | None = None,
 ) -> np.ndarray:
     """Enlarge ``scale`` (2, 3 or 4) times. ``model``: a model file from ``atelier restore train upscale``."""
-    _check_method("upscale", method)
+    check_method("upscale", method)
     if scale not in SCALES:
         raise InputError(f"scale must be one of {', '.join(map(str, SCALES))}, not {scale}")
     if method == "net":
@@ -80,7 +81,7 @@ def denoise(
     """Remove noise of strength ``sigma`` (0-255 scale; None: measured from the picture, the
     Gaussian noise level or, for a JPEG, its blocking level).
     Returns the clean picture and the sigma used."""
-    _check_method("denoise", method)
+    check_method("denoise", method)
     if sigma is None:
         from atelier.restore.learned import estimate_level
 
@@ -107,7 +108,7 @@ def inpaint(
 ) -> np.ndarray:
     """Fill ``hole`` (``(H, W)`` bool, True = missing); the other pixels are kept exactly.
     ``auto`` is frequency-selective reconstruction (``fsr``), the best measured in docs/restore.md."""
-    _check_method("inpaint", method)
+    check_method("inpaint", method)
     from atelier.restore.masks import check_mask
 
     if hole.shape != rgb.shape[:2]:
@@ -144,7 +145,7 @@ def restore_file(
     if task not in METHODS:
         raise InputError(f"unknown task {task!r}; choose one of: {', '.join(METHODS)}")
     method = method or METHODS[task][0]
-    _check_method(task, method)
+    check_method(task, method)
     check_output_path(output, [source, mask])
     rgb, alpha = read_source(source)
     height, width = rgb.shape[:2]

@@ -162,9 +162,10 @@ def save_restore_model(task: str, model: torch.nn.Module, path: str | Path, info
     )
 
 
-def _valid_pictures(valid: str | Path | list[str | Path]) -> list[np.ndarray]:
+def _valid_pictures(sources: list[str | Path] | list[Path]) -> list[np.ndarray]:
+    """Centre crops of every picture in ``sources`` (files or folders)."""
     paths: list[Path] = []
-    for item in valid if isinstance(valid, list) else [valid]:
+    for item in sources:
         paths += find_images(item) if Path(item).is_dir() else [Path(item)]
     return [centre_crop(read_image(p)[0], VALID_SIDE) for p in paths]
 
@@ -198,9 +199,9 @@ def train_restorer(
     paths = find_images(source) if source.is_dir() else [source]
     if valid is None:
         held, paths = paths[::10] if len(paths) > 1 else [], [p for i, p in enumerate(paths) if i % 10 or len(paths) == 1]
-        valid_pictures = [centre_crop(read_image(p)[0], VALID_SIDE) for p in held]
+        valid_pictures = _valid_pictures(held)
     else:
-        valid_pictures = _valid_pictures(valid)
+        valid_pictures = _valid_pictures(valid if isinstance(valid, list) else [valid])
     need = settings.patch * (max(SCALES) if task == "upscale" else 1)
     pictures = [pic for p in paths for pic in data.load_pictures(p, min_side=need)]
     info = {"data": str(data_source), "task": task, "train_pictures": len(paths), "valid_pictures": len(valid_pictures)}

@@ -36,15 +36,14 @@ class RestoreRequest(BaseModel):
 @router.post("/api/restore", summary="Start restoring a picture", status_code=202)
 def restore(body: RestoreRequest, ctx: Studio = Depends(studio)) -> dict:
     from atelier.io.images import probe_image
-    from atelier.restore.api import METHODS, restore_file
+    from atelier.restore.api import METHODS, check_method, restore_file
     from atelier.restore.masks import load_mask
 
     photo = ctx.upload_path(body.photo)
     mask = ctx.upload_path(body.mask) if body.mask else None
     method = body.method or METHODS[body.task][0]
     try:
-        if method not in METHODS[body.task]:
-            raise InputError(f"unknown {body.task} method {method!r}; choose one of: {', '.join(METHODS[body.task])}")
+        check_method(body.task, method)
         if body.task == "inpaint":
             if mask is None and not body.auto_mask:
                 raise InputError("paint over what to fill first (or tick 'find scratches and dust')")
