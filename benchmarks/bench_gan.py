@@ -1,10 +1,12 @@
-"""GAN training speed on this machine: steps per second at 32 and 64 px.
+"""GAN training speed on this machine: steps per second at 32, 64 and 128 px.
 
-    python benchmarks/bench_gan.py [--steps 30] [--batch 32]
+    python benchmarks/bench_gan.py [--seconds 15] [--batch 32] [--sizes 32,64,128]
 
-Times the training step alone (discriminator + generator update with DiffAugment and the
-EMA update) on random data, after a warm-up, for both discriminators (dcgan, projected);
-writes benchmarks/results/gan.json.
+Times Atelier's own training step (``GanTrainer.train_step``: discriminator and generator
+updates with DiffAugment, the FastGAN discriminator's reconstruction, the EMA) on random
+images, after a warm-up, for the configurations of ``benchmarks/gan_modes.py``: fastgan
+(the default, bf16 where the CPU has it), fastgan in fp32, dcgan (the networks before
+FastGAN, fp32) and the projected discriminator. Writes benchmarks/results/gan.json.
 """
 
 from __future__ import annotations
@@ -16,59 +18,53 @@ import time
 from pathlib import Path
 
 import torch
-import torch.nn.functional as F
 
+from atelier import distributed
 from atelier.generate import GanSettings
-from atelier.generate.augment import diff_augment
-from atelier.generate.models import EMA, Generator
-from atelier.generate.train import build_discriminator
+from atelier.generate.train import GanTrainer
 
 RESULTS = Path(__file__).resolve().parent / "results"
+CONFIGURATIONS = {
+    "fastgan": {},
+    "fastgan-fp32": {"precision": "fp32"},
+    "dcgan": {"architecture": "dcgan", "precision": "fp32"},
+    "projected": {"discriminator": "projected"},
+}
 
 
-def steps_per_second(size: int, batch: int, steps: int, mode: str = "dcgan") -> float:
-    torch.manual_seed(0)
-    g = Generator(size)
-    d = build_discriminator(GanSettings(size=size, discriminator=mode))
-    ema = EMA(g)
-    opt_g = torch.optim.Adam(g.parameters(), 1e-4, betas=(0.0, 0.9))
-    opt_d = torch.optim.Adam([p for p in d.parameters() if p.requires_grad], 4e-4, betas=(0.0, 0.9))
-    real = torch.rand(batch, 3, size, size) * 2 - 1
-
-    def step(i: int) -> None:
-        fake = g(torch.randn(batch, 128))
-        loss_d = F.relu(1 - d(diff_augment(real))).mean() + F.relu(1 + d(diff_augment(fake.detach()))).mean()
-        opt_d.zero_grad()
-        loss_d.backward()
-        opt_d.step()
-        loss_g = -d(diff_augment(fake)).mean()
-        opt_g.zero_grad()
-        loss_g.backward()
-        opt_g.step()
-        ema.update(g, i)
-
-    for i in range(3):
-        step(i)
-    start = time.perf_counter()
-    for i in range(steps):
-        step(i)
-    return steps / (time.perf_counter() - start)
+def steps_per_second(size: int, batch: int, seconds: float, changes: dict) -> float:
+    settings = GanSettings(size=size, batch=batch, **changes)
+    images = torch.randint(0, 256, (max(batch * 2, 64), 3, size, size), dtype=torch.uint8)
+    trainer = GanTrainer(settings, images, distributed.context(), "random")
+    for step in range(2):
+        trainer.train_step(step)
+    start, step = time.perf_counter(), 2
+    while time.perf_counter() - start < seconds or step < 5:
+        trainer.train_step(step)
+        step += 1
+    return (step - 2) / (time.perf_counter() - start)
 
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("--steps", type=int, default=30)
+    parser.add_argument("--seconds", type=float, default=15)
     parser.add_argument("--batch", type=int, default=32)
+    parser.add_argument("--sizes", default="32,64,128")
     args = parser.parse_args()
-    report = {"cpus": os.cpu_count(), "threads": torch.get_num_threads(), "batch": args.batch, "steps_per_second": {}}
-    for mode in ("dcgan", "projected"):
-        for size in (32, 64):
-            # The projected discriminator costs a frozen EfficientNet pass at 128 px whatever the size.
-            rate = steps_per_second(size, args.batch, args.steps if mode == "dcgan" else max(3, args.steps // 5), mode)
-            report["steps_per_second"][f"{mode}_{size}"] = round(rate, 2)
-            print(f"{mode}, {size} px, batch {args.batch}: {rate:.2f} steps/s", flush=True)
+    report = {
+        "command": f"python benchmarks/bench_gan.py --seconds {args.seconds:g} --batch {args.batch} --sizes {args.sizes}",
+        "cpus": os.cpu_count(),
+        "threads": torch.get_num_threads(),
+        "batch": args.batch,
+        "steps_per_second": {},
+    }
+    for name, changes in CONFIGURATIONS.items():
+        for size in map(int, args.sizes.split(",")):
+            rate = steps_per_second(size, args.batch, args.seconds, changes)
+            report["steps_per_second"][f"{name}_{size}"] = round(rate, 3)
+            print(f"{name}, {size} px, batch {args.batch}: {rate:.3f} steps/s", flush=True)
     RESULTS.mkdir(exist_ok=True)
-    (RESULTS / "gan.json").write_text(json.dumps(report, indent=2))
+    (RESULTS / "gan.json").write_text(json.dumps(report, indent=2) + "\n")
 
 
 if __name__ == "__main__":

@@ -160,10 +160,13 @@ def test_sampling_interpolation_and_evaluation(collection: Path, tmp_path: Path)
     train_gan(collection, run, GanSettings(**TINY, steps=2))
     a, b = sample(run, 4, seed=1), sample(run, 4, seed=1)
     assert a.shape == (4, 3, 32, 32) and torch.equal(a, b)
-    walk = interpolate(run, tmp_path / "walk.gif", keyframes=2, frames_between=3)
-    assert Image.open(walk).n_frames == 6
     scores = evaluate(run, collection, n=16)
     assert scores["fid_effnet"] > 0 and "kid_effnet" in scores and scores["fd_random_vgg"] > 0
+    # A FastGAN generator 2 steps old still has its initial batch-norm statistics and draws
+    # nearly the same grey picture for every latent (GIF merges equal frames): walk a DCGAN's.
+    train_gan(collection, tmp_path / "dcgan", GanSettings(**TINY, steps=2, architecture="dcgan"))
+    walk = interpolate(tmp_path / "dcgan", tmp_path / "walk.gif", keyframes=2, frames_between=3)
+    assert Image.open(walk).n_frames == 6
 
 
 def test_projected_discriminator_trains_only_its_heads() -> None:
@@ -194,7 +197,7 @@ def test_projected_mode_trains_and_resumes(collection: Path, tmp_path: Path) -> 
     assert meta["step"] == 3 and meta["settings"]["discriminator"] == "projected"
     rows = list(csv.DictReader(open(resumed.log)))
     assert [int(r["step"]) for r in rows] == [1, 2, 3]
-    with pytest.raises(InputError, match="--discriminator must be one of dcgan, projected"):
+    with pytest.raises(InputError, match="--discriminator must be one of pixel, projected, dcgan"):
         train_gan(collection, tmp_path / "bad", GanSettings(**TINY, steps=1, discriminator="stylegan"))
 
 
@@ -215,6 +218,12 @@ def test_cli_train_sample_interpolate_evaluate(collection: Path, tmp_path: Path)
     assert _cli("gan", "interpolate", run, "-o", tmp_path / "w.gif", "--keyframes", "2", "--frames", "2").returncode == 0
     scores = _cli("gan", "evaluate", run, collection, "-n", "16", "--json")
     assert scores.returncode == 0 and json.loads(scores.stdout)["fid_effnet"] > 0
+    assert recipe["backbone"] == "fastgan"
+    nearest = _cli("gan", "nearest", run, collection, "-o", tmp_path / "nn.png", "-n", "3", "-k", "2", "--json")
+    numbers = json.loads(nearest.stdout)
+    assert Image.open(tmp_path / "nn.png").size == (3 * 34 + 2, 3 * 34 + 2)  # 3 rows: sample + 2 neighbours
+    # cosine distances; each training image's nearest *other* image (itself would be 0)
+    assert 0 <= numbers["closest_sample"] <= numbers["sample_to_train"] <= 2 and 0 < numbers["train_to_train"] <= 2
     again = _cli("gan", "train", collection, "--out", run, "--steps", "2")
     assert again.returncode == 2 and "--resume" in again.stderr and "Traceback" not in again.stderr
     missing = _cli("gan", "sample", tmp_path / "nothing", "-o", tmp_path / "g.png")
@@ -275,7 +284,9 @@ def test_cli_options_come_from_the_library_settings() -> None:
         [sys.executable, "-m", "atelier", "gan", "train", "--help"], capture_output=True, text=True, env={**os.environ, "COLUMNS": "200"}
     )
     assert result.returncode == 0
-    assert f"[default: {GanSettings().discriminator}]" in result.stdout and "[default: 1000]" in result.stdout
+    defaults = GanSettings()
+    assert f"[default: {defaults.discriminator}]" in result.stdout and f"[default: {defaults.architecture}]" in result.stdout
+    assert f"[default: {defaults.batch}]" in result.stdout
     bad = subprocess.run(
         [sys.executable, "-m", "atelier", "gan", "train", ".", "--out", "x", "--size", "48"], capture_output=True, text=True
     )
@@ -306,3 +317,116 @@ def test_standard_fid_with_user_supplied_inception_weights(collection: Path, tmp
         load_inception(broken)
     with pytest.raises(InputError, match="pytorch-fid"):
         load_inception(tmp_path / "missing.pth")
+
+
+# --- FastGAN networks (skip-layer excitation, reconstructing discriminator) -----------------
+
+
+@pytest.mark.parametrize("size", [32, 64, 128])
+def test_fastgan_shapes(size: int) -> None:
+    from atelier.generate.fastgan import FastDiscriminator, FastGenerator
+
+    g, d = FastGenerator(size, 32, 8), FastDiscriminator(size, 8)
+    images = g(torch.randn(3, 32))
+    assert images.shape == (3, 3, size, size) and images.min() >= -1 and images.max() <= 1
+    assert d(images).shape == (3,)
+    logits, loss = d(images, reconstruct=2, quadrant=3)
+    assert logits.shape == (3,) and loss.ndim == 0 and loss > 0
+    # every level r gates level 8r: 32 px has one excitation (4 -> 32), 128 px three
+    assert sorted(int(r) for r in g.excite) == [r for r in (32, 64, 128) if r <= size]
+
+
+def test_skip_excitation_is_a_per_channel_gate() -> None:
+    from atelier.generate.fastgan import SkipExcitation
+
+    sle = SkipExcitation(4, 3)
+    fine, coarse = torch.rand(2, 3, 16, 16) + 0.5, torch.randn(2, 4, 8, 8)
+    gate = sle(fine, coarse) / fine
+    # one value per image and channel, the same at every pixel, strictly between 0 and 1
+    assert torch.allclose(gate, gate[..., :1, :1].expand_as(gate), atol=1e-6)
+    assert 0 < gate.min() and gate.max() < 1
+    # zero weights: every gate is sigmoid(0) = 1/2
+    with torch.no_grad():
+        for p in sle.parameters():
+            p.zero_()
+    assert torch.allclose(sle(fine, coarse), fine / 2)
+
+
+def test_quadrants_tile_the_picture() -> None:
+    from atelier.generate.fastgan import quadrant_of
+
+    x = torch.arange(16.0).view(1, 1, 4, 4)
+    assert quadrant_of(x, 0).flatten().tolist() == [0, 1, 4, 5]
+    assert quadrant_of(x, 1).flatten().tolist() == [2, 3, 6, 7]
+    assert quadrant_of(x, 2).flatten().tolist() == [8, 9, 12, 13]
+    assert quadrant_of(x, 3).flatten().tolist() == [10, 11, 14, 15]
+
+
+def test_reconstruction_loss_by_hand_and_it_learns() -> None:
+    from atelier.generate.fastgan import FastDiscriminator
+
+    torch.manual_seed(0)
+    d = FastDiscriminator(64, 8)
+    with torch.no_grad():  # decoders that draw mid-grey (tanh(0) = 0) everywhere
+        for decoder in (d.decode_whole, d.decode_part):
+            decoder[-2].weight.zero_()
+            decoder[-2].bias.zero_()
+    flat = torch.full((3, 3, 64, 64), 0.25)
+    # L1 from 0 to 0.25, for the whole picture and for the quadrant: 0.25 + 0.25
+    assert d(flat, reconstruct=2, quadrant=1)[1].item() == pytest.approx(0.5, abs=1e-6)
+    # only the first `reconstruct` images are targets: a different third image changes nothing
+    other = torch.cat([flat[:2], -flat[2:]])
+    assert d(other, reconstruct=2, quadrant=1)[1].item() == pytest.approx(0.5, abs=1e-6)
+    # the decoders learn to rebuild a picture (the self-supervision actually trains)
+    d = FastDiscriminator(64, 8)
+    picture = torch.rand(2, 3, 64, 64) * 2 - 1
+    optimiser = torch.optim.Adam(d.parameters(), 3e-3)
+    losses = []
+    for step in range(40):
+        loss = d(picture, reconstruct=2, quadrant=step % 4)[1]
+        optimiser.zero_grad()
+        loss.backward()
+        optimiser.step()
+        losses.append(loss.item())
+    assert np.mean(losses[-5:]) < 0.8 * np.mean(losses[:5])
+
+
+def test_time_limit_stops_cleanly_and_keeps_the_best(collection: Path, tmp_path: Path) -> None:
+    run = tmp_path / "run"
+    files = train_gan(collection, run, GanSettings(**{**TINY, "eval_every": 1, "checkpoint_every": 1000}, steps=100_000), time_limit="2s")
+    meta = json.loads(files.meta.read_text())
+    assert meta["status"] == "time limit" and 0 < meta["step"] < 100_000
+    # the state is saved at the stop, and the best generator (lowest fid_effnet) separately
+    assert load_generator(run)[1]["step"] == meta["step"]
+    best = load_generator(run, "best")[1]["step"]
+    assert best == meta["best"]["step"] and 1 <= best <= meta["step"]
+    scores = [float(r["fid_effnet"]) for r in csv.DictReader(files.log.open()) if r.get("fid_effnet")]
+    assert meta["best"]["value"] == pytest.approx(min(scores), rel=1e-4)
+    # --resume continues from there
+    files = train_gan(collection, run, GanSettings(**TINY, steps=meta["step"] + 2), resume=True)
+    assert load_generator(run)[1]["step"] == meta["step"] + 2
+
+
+def test_runs_from_before_fastgan_still_load_and_resume(collection: Path, tmp_path: Path) -> None:
+    """A run saved without `architecture` (and with discriminator "dcgan") is a DCGAN run."""
+    from atelier.checkpoints import load_checkpoint, save_checkpoint
+
+    run = tmp_path / "old"
+    train_gan(collection, run, GanSettings(**TINY, steps=2, architecture="dcgan", precision="fp32"))
+    state_path = run / "checkpoint.pt"
+    data = load_checkpoint(state_path, ("atelier-run-gan",))
+    settings = {k: v for k, v in data["settings"].items() if k not in ("architecture", "precision")}
+    data["settings"] = {**settings, "discriminator": "dcgan", "width": 16}
+    save_checkpoint(data, state_path)
+    generator, meta = load_generator(run)
+    assert isinstance(generator, Generator) and meta["settings"]["architecture"] == "dcgan"
+    train_gan(collection, run, GanSettings(**TINY, steps=3), resume=True)
+    assert load_generator(run)[1]["step"] == 3
+
+
+def test_compute_precision() -> None:
+    from atelier.generate.train import compute_dtype
+
+    cpu = torch.device("cpu")
+    assert compute_dtype("fp32", cpu) is None and compute_dtype("bf16", cpu) is torch.bfloat16
+    assert compute_dtype("auto", cpu) in (None, torch.bfloat16)

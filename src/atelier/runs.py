@@ -30,7 +30,7 @@ import time
 from dataclasses import asdict, dataclass, field, replace
 from datetime import datetime, timezone
 from pathlib import Path
-from typing import Any
+from typing import Any, Callable
 
 import numpy as np
 import torch
@@ -47,7 +47,8 @@ from atelier.options import from_dict
 class RunSettings:
     """When the runner checkpoints, previews, evaluates and stops."""
 
-    steps: int
+    steps: int | None
+    """Total steps; None: no step limit (stop at ``time_limit``, which must then be set)."""
     checkpoint_every: int = 100
     preview_every: int = 0
     """0: never (a preview is still made at the last step when previews are on)."""
@@ -241,12 +242,14 @@ class Runner:
         """The trainer settings of the run being resumed (None for a new run)."""
         return None if self.previous is None else dict(self.previous["settings"])
 
-    def resumed_settings(self, cls: type, given: Any = None) -> Any:
-        """On a resume: the run's own settings (a ``cls`` dataclass), with ``given.steps`` as the
-        new total when settings were given; for a new run: ``given`` (or the defaults)."""
+    def resumed_settings(self, cls: type, given: Any = None, upgrade: Callable[[dict], dict] | None = None) -> Any:
+        """On a resume: the run's own settings (a ``cls`` dataclass; ``upgrade`` translates
+        those saved by older versions), with ``given.steps`` as the new total when settings
+        were given; for a new run: ``given`` (or the defaults)."""
         if self.previous is None:
             return given if given is not None else cls()
-        old = from_dict(cls, self.previous_settings)
+        saved = self.previous_settings or {}
+        old = from_dict(cls, upgrade(saved) if upgrade else saved)
         return old if given is None else replace(old, steps=given.steps)
 
     @property
@@ -259,6 +262,8 @@ class Runner:
         self, trainer: Trainer, settings: RunSettings, *, on_event: OnEvent | None = None, cancel: threading.Event | None = None
     ) -> RunResult:
         """Train from the current step to ``settings.steps`` (or the time limit)."""
+        if settings.steps is None and settings.time_limit is None:
+            raise ValueError("a run without a step total needs a time limit")
         files, ctx, main = self.files, self.ctx, self.ctx.is_main
         report = on_event if (on_event is not None and main) else None
         step = self.start_step
@@ -301,7 +306,7 @@ class Runner:
             return files.state
 
         try:
-            while step < settings.steps:
+            while settings.steps is None or step < settings.steps:
                 if cancel is not None and cancel.is_set():
                     raise Cancelled("training cancelled")
                 metrics = {k: distributed.all_mean(float(v), ctx) for k, v in trainer.train_step(step).items()}

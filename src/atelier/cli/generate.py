@@ -18,6 +18,7 @@ gan_app = typer.Typer(
         "  atelier gan train my-sketches/ --out runs/sketches --steps 2000 --size 64\n\n"
         "  atelier gan sample runs/sketches -n 64 -o grid.png\n\n"
         "  atelier gan interpolate runs/sketches -o walk.gif\n\n"
+        "  atelier gan nearest runs/sketches my-sketches/ -o nearest.png\n\n"
         "  atelier gan evaluate runs/sketches my-sketches/ --json"
     ),
     no_args_is_help=True,
@@ -89,6 +90,38 @@ def gan_interpolate(
     from atelier.generate import interpolate
 
     err.print(f"wrote {interpolate(run, output, keyframes, frames, seed)}")
+
+
+@gan_app.command("nearest")
+@handles_errors
+def gan_nearest(
+    run: Path = typer.Argument(..., help="A run folder."),
+    data: Path = typer.Argument(..., help="The training images (folder or CIFAR archive)."),
+    output: Path = typer.Option(..., "--output", "-o", help="Grid to write (.png): each row a sample, then its nearest training images."),
+    n: int = typer.Option(16, "-n", help="How many samples (rows)."),
+    k: int = typer.Option(3, "-k", help="Nearest training images per sample."),
+    seed: int = typer.Option(0, "--seed"),
+    as_json: bool = typer.Option(False, "--json"),
+) -> None:
+    """Check that samples are new pictures, not copies: each beside its nearest training images.
+
+    Similarity is measured on EfficientNet-Lite0 features. sample_to_train (the mean distance
+    from a sample to its nearest training image) well below train_to_train (the same between
+    the collection's own pictures) would mean the generator copies.
+
+    Example:  atelier gan nearest runs/p paintings/ -o nearest.png
+    """
+    from atelier.generate import nearest_grid
+
+    path, numbers = nearest_grid(run, data, output, n, k, seed)
+    if as_json:
+        print(json.dumps({"output": str(path), **numbers}, indent=2))
+    else:
+        err.print(f"wrote {path}")
+        out.print(
+            f"sample -> nearest training image: {numbers['sample_to_train']:.4f} (closest {numbers['closest_sample']:.4f});  "
+            f"training image -> nearest other: {numbers['train_to_train']:.4f}  (cosine distance, step {numbers['step']})"
+        )
 
 
 @gan_app.command("evaluate")

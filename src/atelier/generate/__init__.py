@@ -11,6 +11,8 @@ _EXPORTS = {
     "load_dataset": "atelier.generate.data",
     "evaluate": "atelier.generate.sample",
     "interpolate": "atelier.generate.sample",
+    "nearest_grid": "atelier.generate.sample",
+    "nearest_neighbours": "atelier.generate.sample",
     "sample": "atelier.generate.sample",
     "sample_grid": "atelier.generate.sample",
     "load_generator": "atelier.generate.train",

@@ -11,7 +11,7 @@ import torch.nn.functional as F
 from atelier import checks
 from atelier.errors import InputError
 from atelier.generate.data import load_dataset
-from atelier.generate.models import Generator, to_unit, truncated_noise
+from atelier.generate.models import to_unit, truncated_noise
 from atelier.generate.train import effnet_features, image_grid, load_generator
 from atelier.io import check_output_path, save_image, tensor_to_pil
 from atelier.recipe import Recipe
@@ -19,18 +19,24 @@ from atelier.runs import RunFiles
 
 #: Images in one grid (32 x 32 at most: a 4,000-pixel-wide picture at 128 px).
 MAX_SAMPLES = 1024
+#: Training images the nearest-neighbour check compares against at most (a seeded subset beyond).
+MAX_COMPARED = 5000
 
 
 def sample(run_dir: str | Path, n: int = 64, seed: int = 0, truncation: float | None = None) -> torch.Tensor:
     """``n`` images in [0, 1] from the run's EMA generator."""
+    _check_sampling(n, seed, truncation)
+    return _generate(load_generator(run_dir)[0], n, seed, truncation)
+
+
+def _check_sampling(n: int, seed: int, truncation: float | None) -> None:
     checks.in_range("-n", n, 1, MAX_SAMPLES)
     checks.seed(seed)
     if truncation is not None:
         checks.in_range("truncation", truncation, 0.01, 10)
-    return _generate(load_generator(run_dir)[0], n, seed, truncation)
 
 
-def _generate(generator: Generator, n: int, seed: int, truncation: float | None = None) -> torch.Tensor:
+def _generate(generator: torch.nn.Module, n: int, seed: int, truncation: float | None = None) -> torch.Tensor:
     z = truncated_noise(n, generator.z_dim, truncation, torch.Generator().manual_seed(seed))
     with torch.no_grad():
         return to_unit(generator(z))
@@ -39,8 +45,10 @@ def _generate(generator: Generator, n: int, seed: int, truncation: float | None 
 def sample_grid(run_dir: str | Path, output: str | Path, n: int = 64, seed: int = 0, truncation: float | None = None) -> Path:
     """Write a grid of ``n`` samples; as PNG it carries a recipe (`atelier info` shows it)."""
     check_output_path(output)
-    grid = image_grid(sample(run_dir, n, seed, truncation))
-    recipe = Recipe("gan.sample", params={"n": n, "truncation": truncation}, seed=seed, backbone="dcgan")
+    _check_sampling(n, seed, truncation)
+    generator, meta = load_generator(run_dir)
+    grid = image_grid(_generate(generator, n, seed, truncation))
+    recipe = Recipe("gan.sample", params={"n": n, "truncation": truncation}, seed=seed, backbone=meta["settings"]["architecture"])
     recipe.add_input("checkpoint", RunFiles.in_folder(run_dir).state)
     return save_image(grid, output, text=recipe.png_text())
 
@@ -138,6 +146,61 @@ def evaluate(run_dir: str | Path, data_path: str | Path, n: int = 512, seed: int
 
         result["fid"] = frechet_between(inception_features(inception, fake), inception_features(inception, real[pick].float() / 255))
     return result
+
+
+def nearest_neighbours(
+    run_dir: str | Path, data_path: str | Path, n: int = 16, k: int = 3, seed: int = 0, which: str = "latest"
+) -> tuple[torch.Tensor, dict]:
+    """Are the samples new pictures or copies? ``n`` samples, each beside its ``k`` most
+    similar training images (cosine similarity of EfficientNet-Lite0 features).
+
+    Returns the grid (one row per sample: the sample, then its neighbours, most similar
+    first) and numbers: ``sample_to_train`` is the mean cosine distance from a sample to its
+    nearest training image, ``train_to_train`` the same from each training image to its
+    nearest *other* training image. Samples much closer to the collection than its own
+    pictures are to each other would be copies. Collections over :data:`MAX_COMPARED`
+    images are compared through a seeded subset of that size.
+    """
+    checks.in_range("-n", n, 1, 256)
+    checks.in_range("-k", k, 1, 16)
+    checks.seed(seed)
+    generator, meta = load_generator(run_dir, which)
+    real = load_dataset(data_path, generator.size).images
+    if len(real) < k + 1:
+        raise InputError(f"{data_path}: {len(real)} images; the nearest-neighbour check needs at least {k + 1}")
+    if len(real) > MAX_COMPARED:  # a seeded subset: features and similarities stay a few hundred MB
+        real = real[torch.randperm(len(real), generator=torch.Generator().manual_seed(seed))[:MAX_COMPARED]]
+    fake = _generate(generator, n, seed)
+    real_feats = F.normalize(torch.from_numpy(effnet_features(real.float() / 255)), dim=1)
+    fake_feats = F.normalize(torch.from_numpy(effnet_features(fake)), dim=1)
+    top = (fake_feats @ real_feats.T).topk(k, dim=1)
+    # Each training image's most similar *other* one, a block of rows at a time.
+    nearest_other = []
+    for start in range(0, len(real_feats), 1024):
+        block = real_feats[start : start + 1024] @ real_feats.T
+        block[torch.arange(len(block)), torch.arange(start, start + len(block))] = -2  # not itself
+        nearest_other.append(block.max(dim=1).values)
+    rows = [torch.cat([fake[i : i + 1], real[top.indices[i]].float() / 255]) for i in range(n)]
+    grid = image_grid(torch.cat(rows), columns=k + 1)
+    numbers = {
+        "sample_to_train": round(float((1 - top.values[:, 0]).mean()), 4),
+        "train_to_train": round(float((1 - torch.cat(nearest_other)).mean()), 4),
+        "closest_sample": round(float((1 - top.values[:, 0]).min()), 4),
+        "samples": n,
+        "training_images": int(len(real)),
+        "step": int(meta["step"]),
+        "features": "efficientnet-lite0 (pooled 1280-d, 160 px), cosine distance",
+    }
+    return grid, numbers
+
+
+def nearest_grid(
+    run_dir: str | Path, data_path: str | Path, output: str | Path, n: int = 16, k: int = 3, seed: int = 0
+) -> tuple[Path, dict]:
+    """:func:`nearest_neighbours`, written as a picture; returns its path and the numbers."""
+    check_output_path(output)
+    grid, numbers = nearest_neighbours(run_dir, data_path, n, k, seed)
+    return save_image(grid, output), numbers
 
 
 def random_vgg_features(images: torch.Tensor, batch: int = 64) -> np.ndarray:
