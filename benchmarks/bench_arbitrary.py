@@ -3,9 +3,11 @@
     python benchmarks/bench_arbitrary.py [--quick] [--skip-quality] [--skip-speed]
 
 1. **Speed and memory**: whole processes, as a user runs them, at 512, 1024 and 2048 px:
-   ``atelier stylize PHOTO --style PAINTING --engine fast --size S`` against
-   ``styletransfer-lite stylize PHOTO --style-image PAINTING --max-size S``, interleaved
-   (A, B, A, B...) so that the machine's drift hits both alike; median seconds, peak RSS.
+   ``atelier stylize PHOTO --style PAINTING --engine fast --size S`` with the painting used
+   for the first time (an empty statistics cache), with the painting used before (its
+   statistics cached), and with ``ATELIER_ARBITRARY_PRECISION=fp32`` (the float decoder),
+   against ``styletransfer-lite stylize PHOTO --style-image PAINTING --max-size S``,
+   interleaved so that the machine's drift hits all alike; median seconds, peak RSS.
 2. **Quality** on photo x painting pairs, with measures none of the engines trains on
    (:mod:`atelier.metrics.style`): texture distance to the painting (random VGG-19 at full
    width, seed 7), palette distance (sliced Wasserstein in Lab), luminance SSIM to the photo,
@@ -48,6 +50,19 @@ PHOTOS = [
 ]
 
 
+def _commands(ours: list[str], theirs: list[str], tmp: Path, run: str) -> dict[str, list[str]]:
+    """One round of the speed comparison; each ``run`` gets empty statistics caches."""
+    fresh = f"ATELIER_CACHE={tmp / f'cache-{run}'}"  # the painting measured, as the first time it is used
+    return {
+        "atelier": ["env", fresh, *ours],
+        # the painting used before (its statistics read from the cache), as when trying it on more photos
+        "atelier_painting_cached": ["env", f"ATELIER_CACHE={tmp / 'cache-kept'}", *ours],
+        # the float decoder instead of the default int8 one
+        "atelier_fp32": ["env", fresh + "-fp32", "ATELIER_ARBITRARY_PRECISION=fp32", *ours],
+        "styletransfer-lite": theirs,
+    }
+
+
 def speed(tmp: Path, repeats: int) -> dict:
     photo, painting = SHARED / "images" / "content" / "tubingen.jpg", STYLES / "the_scream.jpg"
     big = resized_photo(photo, 2048, tmp)  # tubingen upscaled, so that 2048 px is a real 2048 px photo
@@ -70,11 +85,12 @@ def speed(tmp: Path, repeats: int) -> dict:
             str(tmp / "ours.png"),
         ]
         theirs = [peer, "stylize", str(source), "--style-image", str(painting), "--max-size", str(size), "-o", str(tmp / "peer.png")]
-        runs = {"atelier": [], "styletransfer-lite": []}
-        run_child(ours), run_child(theirs)  # warm the file cache for both
-        for _ in range(repeats):
-            runs["atelier"].append(run_child(ours))
-            runs["styletransfer-lite"].append(run_child(theirs))
+        for command in _commands(ours, theirs, tmp, f"{size}-warm").values():
+            run_child(command)  # warm the file cache for all (and fill the kept statistics cache)
+        runs: dict[str, list] = {}
+        for repeat in range(repeats):
+            for tool, command in _commands(ours, theirs, tmp, f"{size}-{repeat}").items():
+                runs.setdefault(tool, []).append(run_child(command))
         results[str(size)] = {
             tool: {
                 "median_seconds": round(statistics.median(t for t, _ in r), 3),
@@ -106,6 +122,11 @@ def quality(tmp: Path, size: int, photos: list[Path], optimize_photos: int) -> t
             start = time.perf_counter()
             stylize_file(photo, [painting], outputs["fast"], settings=StyleSettings(engine="fast", size=size))
             fast_seconds = time.perf_counter() - start
+            # the float decoder instead of the default int8 one
+            outputs["fast_fp32"] = tmp / f"{photo.stem}-{painting.stem}-fast-fp32.png"
+            os.environ["ATELIER_ARBITRARY_PRECISION"] = "fp32"
+            stylize_file(photo, [painting], outputs["fast_fp32"], settings=StyleSettings(engine="fast", size=size))
+            del os.environ["ATELIER_ARBITRARY_PRECISION"]
             # the same network with the finest level blanked (--detail 0.5: looser), for the trade-off
             outputs["fast_detail05"] = tmp / f"{photo.stem}-{painting.stem}-fast05.png"
             stylize_file(photo, [painting], outputs["fast_detail05"], settings=StyleSettings(engine="fast", size=size, detail=0.5))
@@ -147,7 +168,7 @@ def quality(tmp: Path, size: int, photos: list[Path], optimize_photos: int) -> t
         ("photos_the_optimiser_painted", lambda r: r["photo"] in optimised),  # the fair comparison with it
     )
     for group, keep in groups:
-        for engine in ("fast", "fast_detail05", "optimize", "peer"):
+        for engine in ("fast", "fast_fp32", "fast_detail05", "optimize", "peer"):
             chosen = [r for r in rows if keep(r) and r["engine"] == engine]
             if chosen:
                 summary.setdefault(group, {})[engine] = {

@@ -42,6 +42,10 @@ def main() -> None:
     parser.add_argument("--init", type=Path, default=None, help="Start from this network.pt (fine-tuning).")
     parser.add_argument("--skip-dropout", type=float, default=ArbitrarySettings().skip_dropout)
     parser.add_argument("--style-weight", type=float, default=ArbitrarySettings().style_weight)
+    parser.add_argument("--recon-weight", type=float, default=ArbitrarySettings().recon_weight)
+    parser.add_argument(
+        "--style-mix", default=None, help="Shares of paintings,procedural,photos,textures among style samples (e.g. 0.25,0.5,0.1,0.15)."
+    )
     parser.add_argument("--no-install", action="store_true", help="Leave the package's model alone.")
     args = parser.parse_args()
     with tempfile.TemporaryDirectory() as folder:
@@ -51,6 +55,9 @@ def main() -> None:
         settings = ArbitrarySettings(
             recon_steps=args.recon_steps, style_steps=args.style_steps, skip_dropout=args.skip_dropout, style_weight=args.style_weight
         )
+        settings.recon_weight = args.recon_weight
+        if args.style_mix:
+            settings.style_mix = tuple(float(x) for x in args.style_mix.split(","))
 
         def report(event) -> None:
             if event.step % 50 == 0:

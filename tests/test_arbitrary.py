@@ -18,6 +18,7 @@ import torch
 from PIL import Image
 
 import atelier.style.arbitrary.runtime as runtime
+from atelier.errors import InputError
 from atelier.io import read_source
 from atelier.style.arbitrary.settings import ArbitrarySettings
 from atelier.style.arbitrary.train import load_network, train_arbitrary
@@ -61,12 +62,12 @@ def test_training_lowers_the_loss_and_writes_the_model(model: Path) -> None:
     recon = [float(r["recon"]) for r in rows[:12]]
     assert np.mean(recon[-4:]) < 0.7 * recon[0]  # from the untrained decoder (photos vary: single steps are noisy)
     assert "style" in rows[-1] and rows[-1]["style"]
-    assert {"network.pt", "encoder.onnx", "decoder.onnx", "card.json"} <= {p.name for p in model.iterdir()}
+    assert {"network.pt", "encoder.onnx", "decoder.onnx", "decoder.int8.onnx", "card.json"} <= {p.name for p in model.iterdir()}
 
 
 def test_export_matches_pytorch(model: Path) -> None:
     net, _ = load_network(model / "network.pt")
-    onnx = runtime.Network(model)
+    onnx = runtime.Network(model, precision="fp32")
     photo = np.random.default_rng(0).random((64, 96, 3), dtype=np.float32)
     features = onnx.encode(photo)
     with torch.no_grad():
@@ -75,6 +76,20 @@ def test_export_matches_pytorch(model: Path) -> None:
     for a, b in zip(features, reference):
         assert np.allclose(a, b[0].numpy(), atol=1e-4)
     assert np.allclose(onnx.decode(features), picture, atol=1e-4)
+    # The int8 decoder (the default) is close to it, not equal: integer weights and activations.
+    int8 = runtime.Network(model)
+    assert int8.precision == "int8" and int8.files[1].name == "decoder.int8.onnx"
+    error = np.abs(int8.decode(features) - picture)
+    assert 0 < error.mean() < 0.02, error.mean()
+
+
+def test_precision_is_chosen_by_the_environment(use_model: Path, monkeypatch) -> None:
+    assert runtime.network().precision == "int8"
+    monkeypatch.setenv(runtime.PRECISION_ENV, "fp32")
+    assert runtime.network().precision == "fp32" and runtime.network().files[1].name == "decoder.onnx"
+    monkeypatch.setenv(runtime.PRECISION_ENV, "int4")
+    with pytest.raises(InputError, match="int4"):
+        runtime.network()
 
 
 @pytest.mark.parametrize("height,width", [(80, 112), (37, 53), (8, 200)])
@@ -129,6 +144,51 @@ def test_deterministic_blends_and_colour(use_model: Path) -> None:
 
     chroma = lambda x: x @ RGB_TO_YIQ[1:].T  # noqa: E731
     assert np.abs(chroma(kept) - chroma(photo)).mean() < 0.003  # exact but where the colour leaves the RGB cube
+
+
+def test_strips_give_the_one_pass_features_statistics_and_picture(use_model: Path, monkeypatch) -> None:
+    net = runtime.network()
+    photo = _photo(256, 96)
+    whole = net.encode(photo)
+    monkeypatch.setattr(runtime, "STRIP_PIXELS", 64 * 96)  # 4 strips of 64 rows, 64 rows of context each side
+    strips = runtime.encode_strips(net, photo)
+    assert [f.shape for f in strips] == [f.shape for f in whole]
+    for level in range(3):  # the context covers what these levels see: the same numbers
+        assert np.allclose(strips[level], whole[level], atol=1e-5)
+    assert np.abs(strips[3] - whole[3]).mean() < 0.02 * np.abs(whole[3]).mean() + 1e-6  # the deepest sees further
+    measured = runtime.painting_statistics(net, photo)
+    for level in range(3):
+        reference = runtime.Statistics.of(whole[level].reshape(whole[level].shape[0], -1))
+        assert np.allclose(measured[level].mean, reference.mean, atol=1e-4)
+        assert np.allclose(measured[level].cov, reference.cov, atol=1e-4)
+    picture = runtime.decode_strips(net, whole, 256)
+    assert picture.shape == (256, 96, 3)
+    assert np.abs(picture - net.decode(whole)).mean() < 2e-3
+
+
+def test_painting_statistics_are_cached_by_content(use_model: Path, tmp_path: Path, monkeypatch) -> None:
+    monkeypatch.setenv("ATELIER_CACHE", str(tmp_path / "cache"))
+    measured = []
+    measure = runtime.painting_statistics
+    monkeypatch.setattr(runtime, "painting_statistics", lambda net, rgb: measured.append(1) or measure(net, rgb))
+    painting = tmp_path / "painting.png"
+    Image.fromarray((_photo(60, 90) * 255).astype(np.uint8)).save(painting)
+    first = runtime.prepare_style([str(painting)], None, StyleSettings(), (64, 96))
+    entries = list((tmp_path / "cache" / runtime.STATISTICS_CACHE).glob("*.npz"))
+    assert len(measured) == 1 and len(entries) == 1
+    again = runtime.prepare_style([str(painting)], None, StyleSettings(), (64, 96))
+    assert len(measured) == 1  # read from the cache, not measured
+    for a, b in zip(first.statistics, again.statistics):
+        assert np.array_equal(a.mean, b.mean) and np.array_equal(a.cov, b.cov)  # a picture never depends on the cache
+    runtime.prepare_style([str(painting)], None, StyleSettings(), (128, 192))  # another size: another entry
+    assert len(measured) == 2
+    Image.fromarray((_photo(60, 90)[::-1] * 255).astype(np.uint8)).save(painting)  # new content, same name
+    runtime.prepare_style([str(painting)], None, StyleSettings(), (64, 96))
+    assert len(measured) == 3
+    entries[0].write_bytes(b"damaged")
+    Image.fromarray((_photo(60, 90) * 255).astype(np.uint8)).save(painting)
+    runtime.prepare_style([str(painting)], None, StyleSettings(), (64, 96))
+    assert len(measured) == 4 and entries[0].stat().st_size > 1000  # measured again and rewritten
 
 
 def test_big_photos_are_tiled_without_seams(use_model: Path, monkeypatch) -> None:

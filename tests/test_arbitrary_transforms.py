@@ -6,7 +6,8 @@ import numpy as np
 import pytest
 import torch
 
-from atelier.style.arbitrary.transforms import Statistics, adain, adain_torch, apply, wct, wct_torch
+import atelier.style.arbitrary.transforms as transforms
+from atelier.style.arbitrary.transforms import Moments, Statistics, adain, adain_torch, apply, wct, wct_torch
 
 
 def _features(seed: int, channels: int = 6, positions: int = 500) -> np.ndarray:
@@ -67,3 +68,24 @@ def test_blending_paintings() -> None:
     # the mixture of two paintings: its mean is the weighted mean of theirs
     mixed = Statistics.blend([a, b], [1, 3])
     assert np.allclose(mixed.mean, 0.25 * a.mean + 0.75 * b.mean)
+
+
+def test_moments_over_pieces_equal_the_whole() -> None:
+    f = _features(10, positions=1000) + 100  # far from zero: sums of squares must not cancel
+    moments = Moments()
+    for piece in np.array_split(f, [1, 300, 301, 700], axis=1):  # pieces of 1, 299, 1, 399, 300
+        moments.add(piece)
+    s = moments.statistics()
+    assert np.allclose(s.mean, f.astype(np.float64).mean(1), atol=1e-4)
+    assert np.allclose(s.cov, np.cov(f.astype(np.float64)), rtol=1e-4, atol=1e-3)
+    assert np.allclose(Statistics.of(f).cov, s.cov, rtol=1e-5, atol=1e-4)
+
+
+def test_transforms_in_chunks_and_in_place_match(monkeypatch) -> None:
+    content, style = _features(11, positions=1000), Statistics.of(_features(12))
+    whole = apply("wct", content, style, strength=0.7)
+    monkeypatch.setattr(transforms, "CHUNK", 64)
+    assert np.allclose(apply("wct", content, style, strength=0.7), whole, atol=1e-5)
+    inplace = content.copy()
+    assert apply("wct", inplace, style, strength=0.7, out=inplace) is inplace
+    assert np.allclose(inplace, whole, atol=1e-5)

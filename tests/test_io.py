@@ -107,6 +107,11 @@ def test_big_jpeg_read_small_matches_full_decode(tmp_path: Path, orientation: in
     assert small.shape[:2] == expected
     reference = resize_array(full, expected[1], expected[0])
     assert np.abs(small - reference).mean() < 0.02  # DCT-domain scaling differs only in the finest detail
+    # Without JPEG draft decoding, shrinking while 8-bit gives exactly what resizing the arrays gives.
+    Image.fromarray(smooth).save(tmp_path / "big.png")
+    png_small, _ = read_image(tmp_path / "big.png", max_side=300)
+    png_full, _ = read_image(tmp_path / "big.png")
+    assert np.array_equal(png_small, resize_array(png_full, 300, 220))
 
 
 def test_missing_file(tmp_path: Path) -> None:
@@ -232,3 +237,13 @@ def test_malformed_recipes_are_one_line_errors(text: str) -> None:
 
     with pytest.raises(InputError, match="recipe"):
         Recipe.from_json(text)
+
+
+def test_to_uint8_in_row_blocks_matches_the_direct_conversion() -> None:
+    from atelier.io import to_uint8
+
+    array = np.random.default_rng(0).random((700, 33, 3)).astype(np.float32) * 1.2 - 0.1  # some outside [0, 1]
+    expected = (np.clip(array, 0, 1) * 255 + 0.5).astype(np.uint8)
+    assert np.array_equal(to_uint8(array, rows=256), expected)  # 3 blocks, the last a partial one
+    assert np.array_equal(to_uint8(array[..., 0]), expected[..., 0])
+    assert to_uint8(expected) is expected

@@ -264,7 +264,10 @@ def train_style_cmd(
 @cli_options(ArbitrarySettings)
 def train_arbitrary_cmd(
     output: Path = typer.Option(
-        ..., "--output", "-o", help="Model folder to write: network.pt, encoder.onnx, decoder.onnx, card.json (and the run's files)."
+        ...,
+        "--output",
+        "-o",
+        help="Model folder to write: network.pt, encoder.onnx, decoder.onnx, decoder.int8.onnx, card.json (and the run's files).",
     ),
     photos: Optional[Path] = typer.Option(
         None, "--photos", help="Folder of photos (sub-folders searched). Default: photos bundled with scikit-image."
@@ -324,18 +327,23 @@ def export_onnx_cmd(
     `atelier stylize photo.jpg --style FILE.onnx`.
 
     The arbitrary network: a folder with encoder.onnx (image -> level0..level3 features),
-    decoder.onnx (features -> picture) and card.json; the transform between them is NumPy
+    decoder.onnx (features -> picture), decoder.int8.onnx (the same with int8 weights and
+    activations, calibrated on sample photos: what the runtime uses unless
+    ATELIER_ARBITRARY_PRECISION=fp32) and card.json; the transform between them is NumPy
     (docs/arbitrary-style.md). Use it with ATELIER_ARBITRARY_MODEL=FOLDER.
 
-    Examples:  atelier export-onnx starry-night -o starry.onnx
-               atelier export-onnx arbitrary -o arbitrary-onnx/
+    Examples:
+
+      atelier export-onnx starry-night -o starry.onnx
+
+      atelier export-onnx arbitrary -o arbitrary-onnx/
     """
     from atelier.style.arbitrary.export import export_folder, is_arbitrary
 
     if is_arbitrary(style):
         with err.status("exporting…"):
             folder = export_folder(style, output, force=force)
-        err.print(f"wrote [bold]{folder}[/] (encoder.onnx, decoder.onnx, card.json)")
+        err.print(f"wrote [bold]{folder}[/] (encoder.onnx, decoder.onnx, decoder.int8.onnx, card.json)")
         return
     from atelier.style.fast.export import export_onnx
 

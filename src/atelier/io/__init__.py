@@ -16,6 +16,7 @@ from atelier.io.images import (
     resize_to,
     save_image,
     tensor_to_pil,
+    to_uint8,
     write_image,
 )
 
@@ -35,6 +36,7 @@ __all__ = [
     "resize_to",
     "save_image",
     "tensor_to_pil",
+    "to_uint8",
     "write_image",
 ]
 

@@ -13,9 +13,7 @@ import io
 import numpy as np
 from PIL import Image
 
-
-def to_uint8(rgb: np.ndarray) -> np.ndarray:
-    return (np.clip(rgb, 0, 1) * 255 + 0.5).astype(np.uint8)
+from atelier.io.images import to_uint8
 
 
 def crop_to_multiple(rgb: np.ndarray, scale: int) -> np.ndarray:

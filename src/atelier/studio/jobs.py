@@ -22,7 +22,7 @@ import numpy as np
 from PIL import Image
 
 from atelier.errors import AtelierError, Cancelled
-from atelier.io import tensor_to_pil
+from atelier.io import tensor_to_pil, to_uint8
 from atelier.io.atomic import atomic_write_text
 
 PREVIEW_SIDE = 384
@@ -35,7 +35,7 @@ class QueueFull(AtelierError):
 def preview_data_url(image) -> str:
     """A small JPEG data URL of a ``(1, 3, H, W)`` tensor or an ``(H, W, 3)`` array, for the page."""
     if isinstance(image, np.ndarray):
-        pil = Image.fromarray((np.clip(image, 0, 1) * 255 + 0.5).astype(np.uint8))
+        pil = Image.fromarray(to_uint8(image))
     else:
         pil = tensor_to_pil(image)
     pil.thumbnail((PREVIEW_SIDE, PREVIEW_SIDE))

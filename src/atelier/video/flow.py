@@ -13,6 +13,8 @@ from functools import lru_cache
 
 import numpy as np
 
+from atelier.io.images import to_uint8
+
 
 def _cv2():
     import cv2
@@ -24,7 +26,7 @@ def gray(image: np.ndarray) -> np.ndarray:
     """``(H, W)`` uint8 luminance of an RGB frame (uint8, or float in [0, 1])."""
     cv2 = _cv2()
     if image.dtype != np.uint8:
-        image = (np.clip(image, 0, 1) * 255 + 0.5).astype(np.uint8)
+        image = to_uint8(image)
     return cv2.cvtColor(image, cv2.COLOR_RGB2GRAY)
 
 

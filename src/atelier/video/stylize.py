@@ -15,7 +15,7 @@ import numpy as np
 
 from atelier.errors import Cancelled, InputError
 from atelier.events import Event, OnEvent
-from atelier.io import fit_size
+from atelier.io import fit_size, to_uint8
 from atelier.io.paths import check_new_file
 from atelier.video.io import OutputSpec, VideoReader, even, write_video
 from atelier.video.settings import VideoSettings
@@ -163,7 +163,7 @@ def run_video(job: VideoJob, *, on_progress: OnEvent | None = None, cancel: thre
             if blender is not None:
                 step = blender(picture, painted)
                 painted, counts["carried"] = step.image, counts["carried"] + step.reliable
-            image = (np.clip(painted, 0, 1) * 255 + 0.5).astype(np.uint8)
+            image = to_uint8(painted)
             counts["frames"] += 1
             if on_progress is not None:
                 done = counts["frames"]

@@ -1,5 +1,6 @@
 """Exporting the arbitrary-style network for onnxruntime: ``encoder.onnx`` and ``decoder.onnx``
-(dynamic height and width, sides multiples of 32) and ``card.json``.
+(dynamic height and width, sides multiples of 32), ``decoder.int8.onnx`` (the decoder with int8
+weights and activations, what the runtime uses by default) and ``card.json``.
 
 The transform between them runs in NumPy (eigendecompositions are not ONNX operators), so a
 painted photo needs no PyTorch at all. Upsampling is exported as a low-resolution convolution
@@ -67,8 +68,83 @@ def _export(module: nn.Module, example: tuple[torch.Tensor, ...], names: list[st
     return atomic_write(target, lambda stream: stream.write(data))
 
 
+#: The int8 decoder's file name in a model folder.
+INT8_DECODER = "decoder.int8.onnx"
+#: What the int8 decoder is calibrated on: sample photos, and paintings that are procedural or
+#: scikit-image textures (nothing a user gives, so any model folder can be quantised offline).
+CALIBRATION_PHOTOS = ("sample:astronaut", "sample:coffee", "sample:chelsea", "sample:rocket")
+CALIBRATION_STYLES = ("strokes", "shapes", "cells", "swirl", "dots", "hatch", "brick", "gravel")
+
+
+def _calibration_inputs(folder: Path, side: int = 256) -> list[dict]:
+    """Decoder inputs as the runtime makes them: each photo's features moved toward a painting's
+    at several strengths and details (the ranges activations take in use)."""
+    import random
+
+    import numpy as np
+
+    from atelier.io import read_source, resize_array
+    from atelier.io.images import fit_size
+    from atelier.io.sources import skimage_picture
+    from atelier.style.arbitrary import runtime
+    from atelier.style.arbitrary.data import PROCEDURAL_KINDS, procedural_painting
+
+    net = runtime.Network(folder, precision="fp32")
+    rng = random.Random(0)
+    names = [i.name for i in net.decoder.get_inputs()]
+    inputs = []
+    for index, spec in enumerate(CALIBRATION_PHOTOS):
+        photo, _ = read_source(spec)
+        photo, _, _ = runtime._pad(resize_array(photo, *fit_size(photo.shape[1], photo.shape[0], side)), net)
+        for turn, (strength, detail) in enumerate(((1.0, 1.0), (1.0, 0.5), (0.5, 1.0), (0.0, 1.0))):
+            kind = CALIBRATION_STYLES[(2 * index + turn) % len(CALIBRATION_STYLES)]
+            painting = procedural_painting(rng, side, kind) if kind in PROCEDURAL_KINDS else skimage_picture(kind)[:side, :side]
+            styles = runtime.painting_statistics(net, painting)
+            features = runtime._transform(net, net.encode(photo), styles, strength, None, detail=detail)
+            inputs.append({n: np.ascontiguousarray(f[None], dtype=np.float32) for n, f in zip(names, features)})
+    return inputs
+
+
+def quantize_decoder(folder: str | Path) -> Path:
+    """Write ``folder/decoder.int8.onnx``: ``decoder.onnx`` with int8 weights (per channel) and
+    activations (static ranges calibrated by :func:`_calibration_inputs`), which onnxruntime runs
+    with integer convolutions: about 1.6x faster here, within about 35 dB PSNR of the float
+    decoder (``benchmarks/bench_arbitrary.py`` measures both)."""
+    import logging
+
+    from onnxruntime.quantization import CalibrationDataReader, CalibrationMethod, QuantFormat, QuantType, quantize_static
+
+    folder = Path(folder)
+    items = iter(_calibration_inputs(folder))
+
+    class Reader(CalibrationDataReader):
+        def get_next(self) -> dict | None:
+            return next(items, None)
+
+    with tempfile.TemporaryDirectory() as tmp:
+        target = Path(tmp) / INT8_DECODER
+        root = logging.getLogger()
+        level = root.level
+        root.setLevel(logging.ERROR)  # the quantiser's advice to pre-process the model is expected, not actionable
+        try:
+            quantize_static(
+                str(folder / "decoder.onnx"),
+                str(target),
+                Reader(),
+                quant_format=QuantFormat.QDQ,
+                per_channel=True,
+                activation_type=QuantType.QUInt8,
+                weight_type=QuantType.QInt8,
+                calibrate_method=CalibrationMethod.MinMax,
+            )
+        finally:
+            root.setLevel(level)
+        data = target.read_bytes()
+    return atomic_write(folder / INT8_DECODER, lambda stream: stream.write(data))
+
+
 def export_model(network_file: str | Path, folder: str | Path) -> Path:
-    """Write ``encoder.onnx``, ``decoder.onnx`` and ``card.json`` for the model file into ``folder``."""
+    """Write ``encoder.onnx``, ``decoder.onnx``, ``decoder.int8.onnx`` and ``card.json`` for the model file into ``folder``."""
     from atelier.style.arbitrary.train import load_network, write_card
 
     folder = Path(folder)
@@ -80,6 +156,7 @@ def export_model(network_file: str | Path, folder: str | Path) -> Path:
     _export(_Encoder(net).eval(), (example,), ["image"], [f"level{i}" for i in range(4)], folder / "encoder.onnx")
     _export(_Decoder(net.decoder).eval(), tuple(features), [f"level{i}" for i in range(4)], ["picture"], folder / "decoder.onnx")
     write_card(net, info, folder)
+    quantize_decoder(folder)
     return folder
 
 
@@ -103,7 +180,7 @@ def export_folder(spec: str | Path, output: str | Path, *, force: bool = False) 
         raise InputError(f"{output}: the arbitrary network exports to a folder (encoder.onnx, decoder.onnx, card.json); give a folder name")
     if output.exists() and not output.is_dir():
         raise InputError(f"{output}: exists and is not a folder")
-    if output.is_dir() and any((output / n).exists() for n in ("encoder.onnx", "decoder.onnx")) and not force:
+    if output.is_dir() and any((output / n).exists() for n in ("encoder.onnx", "decoder.onnx", INT8_DECODER)) and not force:
         raise InputError(f"{output} already holds an export; add --force to replace it")
     if output.resolve() == source.parent.resolve():
         raise InputError(f"{output}: this is the model's own folder; export to another")

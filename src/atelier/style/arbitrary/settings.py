@@ -36,6 +36,13 @@ class ArbitrarySettings:
         high=1,
         cli=False,
     )
+    style_mix: tuple[float, float, float, float] = option(
+        (0.4, 0.35, 0.13, 0.12),
+        "Style phase: shares of the style samples drawn from the paintings given, procedural paintings, photos and textures.",
+        low=0,
+        high=1,
+        cli=False,
+    )
     style_net: str = option("vgg19-random-quarter", "Backbone of the style loss.", cli=False)
     widths: tuple[int, int, int, int] = option((16, 32, 64, 128), "Encoder widths of the four levels.", low=4, high=1024, cli=False)
     decoder_widths: tuple[int, int, int, int] = option((16, 32, 96, 192), "Decoder widths of the four levels.", low=4, high=1024, cli=False)

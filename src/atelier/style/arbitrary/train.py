@@ -109,7 +109,7 @@ class ArbitraryTrainer(Trainer):
         self.decoder = distributed.wrap(self.net.decoder, ctx)
         self.optimizer = torch.optim.Adam(self.net.decoder.parameters(), lr=settings.learning_rate)
         self.photos = PhotoCrops(photos, settings.crop, settings.seed)
-        self.styles = StylePool(paintings, photos, settings.crop, settings.seed)
+        self.styles = StylePool(paintings, photos, settings.crop, settings.seed, settings.style_mix)
         self.batches = distributed.EpochBatches(len(photos), settings.batch, ctx, settings.seed)
         self.content_net = backbones.get("efficientnet-lite0").to(ctx.device)
         self.style_net = backbones.get(settings.style_net).to(ctx.device)

@@ -20,6 +20,8 @@ from dataclasses import dataclass
 import numpy as np
 
 EPS = 1e-5
+#: Positions processed at a time (bounds the temporaries on big pictures).
+CHUNK = 1 << 16
 
 
 @dataclass
@@ -33,22 +35,21 @@ class Statistics:
     def of(cls, features: np.ndarray, weights: np.ndarray | None = None) -> Statistics:
         """Statistics of ``(C, N)`` features, optionally weighted per position (a mask).
 
-        The big products run in float32 on centred features (accurate enough: the mean is
-        taken in float64 first, so there is no catastrophic cancellation), which is several
-        times faster and lighter than float64 on photos of several megapixels.
+        The big products run in float32 on features shifted to near their mean and are summed
+        in float64 (:class:`Moments`, no catastrophic cancellation), piece by piece so that
+        no full-size temporary is made; several times faster and lighter than float64.
         """
         features = np.asarray(features, dtype=np.float32)
         if weights is None:
-            mean = features.mean(axis=1, dtype=np.float64)
-            centred = features - mean[:, None].astype(np.float32)
-            cov = (centred @ centred.T).astype(np.float64) / max(1, features.shape[1] - 1)
-        else:
-            w = weights.astype(np.float64).reshape(-1)
-            w = w / max(w.sum(), 1e-12)
-            mean = features.astype(np.float64) @ w
-            centred = features - mean[:, None].astype(np.float32)
-            cov = ((centred * w.astype(np.float32)) @ centred.T).astype(np.float64)
-        return cls(mean, cov)
+            moments = Moments()
+            for start in range(0, features.shape[1], CHUNK):
+                moments.add(features[:, start : start + CHUNK])
+            return moments.statistics()
+        w = weights.astype(np.float64).reshape(-1)
+        w = w / max(w.sum(), 1e-12)
+        mean = features.astype(np.float64) @ w
+        centred = features - mean[:, None].astype(np.float32)
+        return cls(mean, ((centred * w.astype(np.float32)) @ centred.T).astype(np.float64))
 
     @property
     def std(self) -> np.ndarray:
@@ -68,6 +69,41 @@ class Statistics:
         return Statistics(mean, second - np.outer(mean, mean))
 
 
+class Moments:
+    """Running sums for the mean and covariance of features seen in pieces (strips, tiles),
+    so that a big picture's statistics never need all its features at once.
+
+    Sums are taken around a reference point (the first piece's mean) in float32 and added
+    up in float64, which avoids the cancellation of ``E[ff^T] - mean mean^T``.
+    """
+
+    def __init__(self) -> None:
+        self.count = 0
+        self.origin: np.ndarray | None = None
+        self.first: np.ndarray | float = 0.0
+        self.second: np.ndarray | float = 0.0
+
+    def add(self, features: np.ndarray) -> None:
+        """Add ``(C, N)`` features."""
+        features = np.asarray(features, dtype=np.float32)
+        if features.shape[1] == 0:
+            return
+        if self.origin is None:
+            self.origin = features.mean(axis=1, dtype=np.float64).astype(np.float32)
+        shifted = features - self.origin[:, None]
+        self.count += shifted.shape[1]
+        self.first = self.first + shifted.sum(axis=1, dtype=np.float64)
+        self.second = self.second + (shifted @ shifted.T).astype(np.float64)
+
+    def statistics(self) -> Statistics:
+        if self.origin is None:
+            raise ValueError("no features were added")
+        n = self.count
+        shift = self.first / n
+        cov = (self.second - n * np.outer(shift, shift)) / max(1, n - 1)
+        return Statistics(self.origin.astype(np.float64) + shift, cov)
+
+
 def _sqrtm(cov: np.ndarray, power: float) -> np.ndarray:
     """Symmetric matrix power ``cov ** power`` (power -1/2 whitens, 1/2 colours)."""
     values, vectors = np.linalg.eigh(cov + EPS * np.eye(len(cov)))
@@ -75,22 +111,26 @@ def _sqrtm(cov: np.ndarray, power: float) -> np.ndarray:
     return (vectors * values**power) @ vectors.T
 
 
+def affine(kind: str, style: Statistics, content: Statistics) -> tuple[np.ndarray, np.ndarray]:
+    """Both transforms are affine maps of the features given the two sets of statistics:
+    ``moved = matrix @ x + shift``. Returns ``(matrix (C, C), shift (C,))`` in float64."""
+    if kind == "adain":
+        matrix = np.diag(style.std / np.maximum(content.std, EPS))
+    elif kind == "wct":
+        matrix = _sqrtm(style.cov, 0.5) @ _sqrtm(content.cov, -0.5)
+    else:
+        raise ValueError(f"unknown transform {kind!r}")
+    return matrix, style.mean - matrix @ content.mean
+
+
 def adain(content: np.ndarray, style: Statistics, content_stats: Statistics | None = None) -> np.ndarray:
     """``(C, N)`` content features with each channel's mean and std replaced by the style's."""
-    own = content_stats or Statistics.of(content)
-    scale = (style.std / np.maximum(own.std, EPS)).astype(np.float32)[:, None]
-    return ((content - own.mean[:, None].astype(np.float32)) * scale + style.mean[:, None].astype(np.float32)).astype(content.dtype)
+    return apply("adain", content, style, content_stats=content_stats)
 
 
 def wct(content: np.ndarray, style: Statistics, content_stats: Statistics | None = None) -> np.ndarray:
     """``(C, N)`` content features whitened and coloured: their covariance becomes the style's."""
-    own = content_stats or Statistics.of(content)
-    transform = (_sqrtm(style.cov, 0.5) @ _sqrtm(own.cov, -0.5)).astype(np.float32)
-    out = transform @ (content - own.mean[:, None].astype(np.float32)) + style.mean[:, None].astype(np.float32)
-    return out.astype(content.dtype)
-
-
-TRANSFORMS = {"adain": adain, "wct": wct}
+    return apply("wct", content, style, content_stats=content_stats)
 
 
 def apply(
@@ -100,23 +140,32 @@ def apply(
     strength: float = 1.0,
     mask: np.ndarray | None = None,
     content_stats: Statistics | None = None,
+    out: np.ndarray | None = None,
 ) -> np.ndarray:
     """Transform ``(C, N)`` features and blend with the originals by ``strength`` (0: unchanged).
 
     With ``mask`` (``(N,)`` weights in [0, 1]), the photo's statistics are measured where the
     mask is on and only those positions move (regional style transfer). ``content_stats``
     gives the photo's statistics instead of measuring them here (the tiles of a big photo
-    share the whole photo's, so that they agree).
+    share the whole photo's, so that they agree). ``out``: where to write the result (float32;
+    may be ``content`` itself, to transform in place).
     """
     if strength == 0:
         return content
     own = Statistics.of(content, mask) if content_stats is None else content_stats
-    moved = TRANSFORMS[kind](content, style, own)
-    out = strength * moved + (1 - strength) * content
-    if mask is not None:
-        m = mask.reshape(1, -1).astype(content.dtype)
-        out = m * out + (1 - m) * content
-    return out.astype(content.dtype)
+    matrix, shift = affine(kind, style, own)
+    # strength * (matrix x + shift) + (1 - strength) x, as one affine map
+    matrix = (strength * matrix + (1 - strength) * np.eye(len(matrix))).astype(np.float32)
+    shift = (strength * shift).astype(np.float32)[:, None]
+    out = np.empty(content.shape, dtype=np.float32) if out is None else out
+    for start in range(0, content.shape[1], CHUNK):
+        x = content[:, start : start + CHUNK]
+        y = matrix @ x + shift
+        if mask is not None:
+            m = mask[start : start + CHUNK].reshape(1, -1).astype(np.float32)
+            y = x + m * (y - x)
+        out[:, start : start + CHUNK] = y
+    return out.astype(content.dtype, copy=False)
 
 
 # -- the same maths on tensors, for training ---------------------------------------------
