@@ -215,7 +215,7 @@ def train_arbitrary(
 
     ``photos``: a folder of photos (None: scikit-image's); ``paintings``: an optional folder of
     paintings to draw style samples from (procedural paintings, photos and textures are
-    always used). The folder receives ``network.pt``, ``encoder.onnx``, ``decoder.onnx`` and
+    always used). The folder receives ``network.pt``, ``encoder.onnx``, ``decoder.onnx``, ``decoder.int8.onnx`` and
     ``card.json`` (what the runtime loads) beside the run's files. ``init``: a ``network.pt``
     to start from (fine-tuning; its shape wins over ``settings``' widths).
     """
