@@ -113,7 +113,7 @@ class Network:
         if not available(folder):
             raise InputError(f"{folder}: no arbitrary-style network here (card.json, encoder.onnx, decoder.onnx); use --engine optimize")
         if precision not in PRECISIONS:
-            raise InputError(f"precision {precision!r}: choose one of {', '.join(PRECISIONS)}")
+            raise InputError(f"precision {precision!r} ({PRECISION_ENV}): choose one of {', '.join(PRECISIONS)}")
         self.card = Card.load(folder)
         decoder = folder / "decoder.int8.onnx"
         self.precision = "int8" if precision == "int8" and decoder.is_file() else "fp32"
@@ -157,10 +157,7 @@ def _network(folder: str, precision: str) -> Network:
 def network(precision: str | None = None) -> Network:
     """The installed network (loaded once per process, folder and precision; ``precision``
     None: ``ATELIER_ARBITRARY_PRECISION``, else ``int8``)."""
-    precision = precision or os.environ.get(PRECISION_ENV) or "int8"
-    if precision not in PRECISIONS:
-        raise InputError(f"{PRECISION_ENV}={precision!r}: choose one of {', '.join(PRECISIONS)}")
-    return _network(str(model_dir()), precision)
+    return _network(str(model_dir()), precision or os.environ.get(PRECISION_ENV) or "int8")
 
 
 def _pad(image: np.ndarray, net: Network, mode: str = "reflect") -> tuple[np.ndarray, int, int]:
