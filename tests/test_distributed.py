@@ -37,6 +37,11 @@ def _run(processes: int, *args: str) -> None:
         else [sys.executable, str(WORKER), *args]
     )
     result = subprocess.run(command, capture_output=True, text=True, env=env, timeout=300)
+    if processes > 1 and result.returncode != 0 and "terminate called without an active exception" in result.stderr:
+        # A gloo rank can still abort at interpreter exit on a loaded machine (seen in one CI
+        # run, not reproduced in 15 loaded runs here; an upstream PyTorch problem, pytorch#190489): try once more, so
+        # that a real failure, which repeats, still fails.
+        result = subprocess.run(command, capture_output=True, text=True, env=env, timeout=300)
     assert result.returncode == 0, result.stderr[-3000:]
 
 

@@ -75,7 +75,13 @@ def context() -> Context:
 def _leave() -> None:
     import torch.distributed as dist
 
-    if dist.is_initialized():
+    if not dist.is_initialized():
+        return
+    try:
+        # All ranks leave together: a rank that tears its connections down while another is
+        # still finishing (rank 0 writes the last files) can abort that one at exit.
+        dist.barrier()
+    finally:
         dist.destroy_process_group()
 
 
