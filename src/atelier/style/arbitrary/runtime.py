@@ -405,7 +405,7 @@ def paint_prepared(photo: np.ndarray, style: PreparedStyle, settings, *, mask: n
     if settings.preserve_color and (settings.color_method == "luminance" or style.stored):
         # (a stored painting cannot be recoloured first, so built-ins keep colours by luminance)
         image = keep_photo_colours(image, photo)
-    return image.astype(np.float32)
+    return image.astype(np.float32, copy=False)
 
 
 def paint(
