@@ -24,6 +24,9 @@
    (Lanczos down and up again): 0 for a picture with nothing finer than 384 px. Shown in
    docs/images/arbitrary-detail-1024.jpg (crops at 1:1). The speed table also has 384 px,
    where both tools paint at their output size.
+6. **Halo calming**: the quality measures of part 2 for the fast engine with
+   ``--calm-halos 0`` (the network's own picture) and with the default (1), on the same
+   pairs, and 1024 px crops of both for docs/images/arbitrary-halos.jpg.
 
 Writes benchmarks/results/arbitrary.json.
 """
@@ -232,6 +235,70 @@ def detail(tmp: Path, size: int = 1024) -> dict:
     return {"size": size, "rows": rows, "mean_rms_detail_above_384px": means}
 
 
+def calming(size: int = 512) -> dict:
+    """Texture, palette and luminance SSIM of the fast engine without and with halo calming."""
+    from atelier.io import fit_size, read_source, resize_array
+    from atelier.metrics.style import luminance_ssim, palette_distance, texture_distance
+    from atelier.style.arbitrary.runtime import paint
+    from atelier.style.settings import StyleSettings
+
+    rows = []
+    for photo in PHOTOS:
+        rgb, _ = read_source(str(photo), max_side=size)
+        rgb = resize_array(rgb, *fit_size(rgb.shape[1], rgb.shape[0], size))
+        for painting in sorted(STYLES.glob("*.jpg")):
+            reference = _array(painting)
+            for amount in (0.0, 1.0):
+                image, _, _ = paint(rgb, [str(painting)], None, StyleSettings(engine="fast", calm_halos=amount))
+                rows.append(
+                    {
+                        "photo": photo.name,
+                        "painting": painting.name,
+                        "held_out": painting.name not in TRAINED_ON,
+                        "calm_halos": amount,
+                        "texture": texture_distance(image, reference),
+                        "palette": palette_distance(image, reference),
+                        "luminance_ssim": luminance_ssim(image, rgb),
+                    }
+                )
+            print(photo.name, painting.name, [(round(r["texture"], 3), round(r["palette"], 2)) for r in rows[-2:]], flush=True)
+    summary: dict = {}
+    for group, held_out in (("held_out", True), ("trained_on", False)):
+        for amount in (0.0, 1.0):
+            chosen = [r for r in rows if r["held_out"] == held_out and r["calm_halos"] == amount]
+            summary.setdefault(group, {})[f"calm_halos_{amount:g}"] = {
+                k: round(float(np.mean([r[k] for r in chosen])), 4) for k in ("texture", "palette", "luminance_ssim")
+            } | {"pairs": len(chosen)}
+    return {"size": size, "rows": rows, "summary": summary}
+
+
+def halo_figure(size: int = 1024) -> None:
+    """Crops (400 px at 1:1) painted with ``--calm-halos 0`` and with the default, side by side."""
+    from atelier.io import fit_size, read_source, resize_array
+    from atelier.style.arbitrary.runtime import paint
+    from atelier.style.settings import StyleSettings
+
+    cells = [
+        (PHOTOS[2], STYLES / "the_scream.jpg", (0.5, 0.45)),
+        (PHOTOS[3], STYLES / "the_scream.jpg", (0.3, 0.3)),
+        (PHOTOS[0], STYLES / "starry_night.jpg", (0.55, 0.3)),
+    ]
+    figure = Image.new("RGB", (2 * 404, 22 + len(cells) * 404), "white")
+    draw = ImageDraw.Draw(figure)
+    draw.text((4, 4), "--calm-halos 0 (the network's own picture)", fill="black")
+    draw.text((408, 4), "default (calmed)", fill="black")
+    for i, (photo, painting, (fx, fy)) in enumerate(cells):
+        rgb, _ = read_source(str(photo), max_side=size)
+        rgb = resize_array(rgb, *fit_size(rgb.shape[1], rgb.shape[0], size))
+        h, w = rgb.shape[:2]
+        left, top = min(w - 400, max(0, int(fx * w) - 200)), min(h - 400, max(0, int(fy * h) - 200))
+        for k, amount in enumerate((0.0, 1.0)):
+            image, _, _ = paint(rgb, [str(painting)], None, StyleSettings(engine="fast", calm_halos=amount))
+            crop = (np.clip(image[top : top + 400, left : left + 400], 0, 1) * 255 + 0.5).astype(np.uint8)
+            figure.paste(Image.fromarray(crop), (k * 404, 22 + i * 404))
+    figure.save(ROOT / "docs" / "images" / "arbitrary-halos.jpg", quality=92)
+
+
 def refine_steps(tmp: Path, size: int) -> dict:
     """Loss of the optimiser after N steps from the fast result vs 160 steps from its usual start."""
     from atelier.style.api import refine, stylize_file
@@ -285,6 +352,7 @@ def main() -> None:
     parser.add_argument("--skip-speed", action="store_true")
     parser.add_argument("--skip-quality", action="store_true")
     parser.add_argument("--skip-detail", action="store_true")
+    parser.add_argument("--skip-calming", action="store_true")
     parser.add_argument("--size", type=int, default=512, help="Quality comparison size (default 512).")
     parser.add_argument("--optimize-photos", type=int, default=2, help="Photos also painted by the optimisation engine (default 2).")
     args = parser.parse_args()
@@ -296,6 +364,9 @@ def main() -> None:
             report["speed"] = speed(tmp, 1 if args.quick else 3)
         if not args.skip_detail:
             report["detail"] = detail(tmp)
+        if not args.skip_calming:
+            report["calming"] = calming()
+            halo_figure()
         if not args.skip_quality:
             photos = PHOTOS[:2] if args.quick else PHOTOS
             report["quality"], cells = quality(tmp, args.size, photos, 0 if args.quick else args.optimize_photos)

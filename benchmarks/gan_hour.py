@@ -1,6 +1,6 @@
 """The GAN bar as a user meets it: default settings, 64 px, 20 minutes, then to an hour.
 
-    python benchmarks/gan_hour.py [--work DIR] [--first 20m] [--then 40m]
+    python benchmarks/gan_hour.py [--work DIR] [--first 20m] [--then 40m] [--size 64]
 
 Makes 400 training crops and 500 held-out crops of the paintings in ../shared/images/styles
 (the crops of benchmarks/gan_modes.py), then runs exactly what a user types:
@@ -13,7 +13,8 @@ Makes 400 training crops and 500 held-out crops of the paintings in ../shared/im
 
 and scores the untrained generator of the same settings on the same held-out crops.
 Writes benchmarks/results/gan_hour.json and, in docs/images/, gan-hour.jpg (held-out
-crops | 20 minutes | 1 hour) and gan-nearest.png.
+crops | 20 minutes | 1 hour) and gan-nearest.png. ``--size 128`` trains at 128 px (crops
+saved at 192 px) and writes gan_hour_128.json, gan-hour-128.jpg and gan-nearest-128.png.
 """
 
 from __future__ import annotations
@@ -48,17 +49,22 @@ def main() -> int:
     parser.add_argument("--work", type=Path, default=Path("gan-hour"), help="Folder for the crops and the run.")
     parser.add_argument("--first", default="20m")
     parser.add_argument("--then", default="40m")
+    parser.add_argument("--size", type=int, default=64, choices=(32, 64, 128))
     parser.add_argument("--report-only", action="store_true", help="Score and draw runs already in --work (run-first/, run/).")
     args = parser.parse_args()
-    train = make_crops(args.work / "train", 400, seed=0)
-    held_out = make_crops(args.work / "held-out", 500, seed=1)
+    size = args.size
+    suffix = "" if size == 64 else f"-{size}"
+    side_px = max(96, size * 3 // 2)
+    train = make_crops(args.work / "train", 400, seed=0, side_px=side_px)
+    held_out = make_crops(args.work / "held-out", 500, seed=1, side_px=side_px)
     run, first = args.work / "run", args.work / "run-first"
-    report: dict = {"command": f"python benchmarks/gan_hour.py --first {args.first} --then {args.then}", "stages": {}}
-    report["untrained"] = untrained_scores(GanSettings(), held_out, 500)
-    grids = [image_grid(load_dataset(held_out, 64).images[:36].float() / 255, columns=6)]
+    command = f"python benchmarks/gan_hour.py --first {args.first} --then {args.then}" + (f" --size {size}" if suffix else "")
+    report: dict = {"command": command, "size": size, "stages": {}}
+    report["untrained"] = untrained_scores(GanSettings(size=size), held_out, 500)
+    grids = [image_grid(load_dataset(held_out, size).images[:36].float() / 255, columns=6)]
     for stage, folder, extra in ((args.first, first, ()), (args.then, run, ("--resume",))):
         if not args.report_only:
-            atelier("gan", "train", train, "--out", run, "--time-limit", stage, *extra)
+            atelier("gan", "train", train, "--out", run, "--time-limit", stage, "--size", size, *extra)
             if folder == first:
                 shutil.copytree(run, first, dirs_exist_ok=True)  # the run as it was after the first stage
         meta = json.loads((folder / "run.json").read_text())
@@ -69,13 +75,13 @@ def main() -> int:
         print(stage, json.dumps(report["stages"][stage]), flush=True)
         grids.append(image_grid(sample(folder, 36, seed=0), columns=6))
     report["nearest"] = json.loads(
-        atelier("gan", "nearest", run, train, "-o", ROOT / "docs" / "images" / "gan-nearest.png", "-n", 12, "-k", 4, "--json")
+        atelier("gan", "nearest", run, train, "-o", ROOT / "docs" / "images" / f"gan-nearest{suffix}.png", "-n", 12, "-k", 4, "--json")
     )
     picture = side_by_side(grids)
-    picture.resize((picture.width * 3 // 2, picture.height * 3 // 2), Image.NEAREST).save(
-        ROOT / "docs" / "images" / "gan-hour.jpg", quality=90
-    )
-    (ROOT / "benchmarks" / "results" / "gan_hour.json").write_text(json.dumps(report, indent=2) + "\n")
+    if size == 64:  # (128 px grids are big enough as they are)
+        picture = picture.resize((picture.width * 3 // 2, picture.height * 3 // 2), Image.NEAREST)
+    picture.save(ROOT / "docs" / "images" / f"gan-hour{suffix}.jpg", quality=90)
+    (ROOT / "benchmarks" / "results" / f"gan_hour{suffix.replace('-', '_')}.json").write_text(json.dumps(report, indent=2) + "\n")
     return 0
 
 

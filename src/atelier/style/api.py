@@ -282,6 +282,7 @@ def request_from_recipe(recipe: Recipe, output: str | Path) -> StyleRequest:
     if "engine" not in raw:  # an optimisation recipe from before the engines were unified
         mode = raw.pop("preserve_color", None)
         raw.update(engine="optimize", preserve_color=mode is not None, color_method=mode or "luminance")
+    raw.setdefault("calm_halos", 0.0)  # recipes from before halo calming painted without it
     settings = from_dict(StyleSettings, raw)
     roles = sorted((k for k in inputs if k.startswith("style[") and k.endswith("]")), key=lambda k: int(k[6:-1]))
     files = {int(k[6:-1]): inputs[k]["path"] for k in roles}

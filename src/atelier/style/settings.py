@@ -62,6 +62,13 @@ class StyleSettings:
         low=0,
         high=1,
     )
+    calm_halos: float = option(
+        1.0,
+        "Fast engine, paintings: how much to calm the soft dark blots the network paints beside strong edges "
+        "(0: the network's own picture; 1: calmed, the default).",
+        low=0,
+        high=1,
+    )
     preserve_color: bool = option(False, "Keep the photo's colours; take only texture from the painting.")
     color_method: str = option(
         "luminance",

@@ -22,7 +22,18 @@ from atelier.style.settings import StyleSettings
 router = APIRouter()
 
 #: The settings the page offers; the rest keep the library's defaults.
-STUDIO_SETTINGS = ("engine", "size", "steps", "strength", "style_scale", "detail", "preserve_color", "color_method", "seed")
+STUDIO_SETTINGS = (
+    "engine",
+    "size",
+    "steps",
+    "strength",
+    "style_scale",
+    "detail",
+    "calm_halos",
+    "preserve_color",
+    "color_method",
+    "seed",
+)
 
 
 class StyleChoice(BaseModel):

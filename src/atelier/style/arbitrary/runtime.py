@@ -43,6 +43,7 @@ from atelier.io import fit_size, read_source, resize_array
 from atelier.io.paths import cache_dir, file_sha256
 from atelier.io.sources import source_sha256
 from atelier.ort import session as ort_session
+from atelier.style.arbitrary.halos import calm_halos
 from atelier.style.arbitrary.stored import load_statistics, save_statistics
 from atelier.style.arbitrary.transforms import Moments, Statistics, apply
 from atelier.style.fast.pack import resolve_style
@@ -402,6 +403,9 @@ def paint_prepared(photo: np.ndarray, style: PreparedStyle, settings, *, mask: n
         padded_mask = None if mask is None else _pad(mask, net, mode="edge")[0]
         features = _transform(net, encode_strips(net, photo), style.statistics, settings.strength, padded_mask, detail=settings.detail)
         image = decode_strips(net, features, net.padded(h))[:h, :w]
+        del features
+    # (by strength too, so that strength 0 stays the network's exact reconstruction of the photo)
+    image = calm_halos(image, photo, min(settings.strength, 1.0) * settings.calm_halos)
     if settings.preserve_color and (settings.color_method == "luminance" or style.stored):
         # (a stored painting cannot be recoloured first, so built-ins keep colours by luminance)
         image = keep_photo_colours(image, photo)
