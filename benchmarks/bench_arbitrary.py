@@ -235,17 +235,23 @@ def detail(tmp: Path, size: int = 1024) -> dict:
     return {"size": size, "rows": rows, "mean_rms_detail_above_384px": means}
 
 
+def _photo_at(photo: Path, size: int) -> np.ndarray:
+    """``photo`` as the fast engine paints it at ``--size size``: ``(H, W, 3)`` in [0, 1]."""
+    from atelier.io import fit_size, read_source, resize_array
+
+    rgb, _ = read_source(str(photo), max_side=size)
+    return resize_array(rgb, *fit_size(rgb.shape[1], rgb.shape[0], size))
+
+
 def calming(size: int = 512) -> dict:
     """Texture, palette and luminance SSIM of the fast engine without and with halo calming."""
-    from atelier.io import fit_size, read_source, resize_array
     from atelier.metrics.style import luminance_ssim, palette_distance, texture_distance
     from atelier.style.arbitrary.runtime import paint
     from atelier.style.settings import StyleSettings
 
     rows = []
     for photo in PHOTOS:
-        rgb, _ = read_source(str(photo), max_side=size)
-        rgb = resize_array(rgb, *fit_size(rgb.shape[1], rgb.shape[0], size))
+        rgb = _photo_at(photo, size)
         for painting in sorted(STYLES.glob("*.jpg")):
             reference = _array(painting)
             for amount in (0.0, 1.0):
@@ -274,7 +280,7 @@ def calming(size: int = 512) -> dict:
 
 def halo_figure(size: int = 1024) -> None:
     """Crops (400 px at 1:1) painted with ``--calm-halos 0`` and with the default, side by side."""
-    from atelier.io import fit_size, read_source, resize_array
+    from atelier.io import to_uint8
     from atelier.style.arbitrary.runtime import paint
     from atelier.style.settings import StyleSettings
 
@@ -288,14 +294,12 @@ def halo_figure(size: int = 1024) -> None:
     draw.text((4, 4), "--calm-halos 0 (the network's own picture)", fill="black")
     draw.text((408, 4), "default (calmed)", fill="black")
     for i, (photo, painting, (fx, fy)) in enumerate(cells):
-        rgb, _ = read_source(str(photo), max_side=size)
-        rgb = resize_array(rgb, *fit_size(rgb.shape[1], rgb.shape[0], size))
+        rgb = _photo_at(photo, size)
         h, w = rgb.shape[:2]
         left, top = min(w - 400, max(0, int(fx * w) - 200)), min(h - 400, max(0, int(fy * h) - 200))
         for k, amount in enumerate((0.0, 1.0)):
             image, _, _ = paint(rgb, [str(painting)], None, StyleSettings(engine="fast", calm_halos=amount))
-            crop = (np.clip(image[top : top + 400, left : left + 400], 0, 1) * 255 + 0.5).astype(np.uint8)
-            figure.paste(Image.fromarray(crop), (k * 404, 22 + i * 404))
+            figure.paste(Image.fromarray(to_uint8(image[top : top + 400, left : left + 400])), (k * 404, 22 + i * 404))
     figure.save(ROOT / "docs" / "images" / "arbitrary-halos.jpg", quality=92)
 
 

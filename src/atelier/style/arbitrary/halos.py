@@ -16,6 +16,8 @@ from __future__ import annotations
 import numpy as np
 from PIL import Image
 
+from atelier.style.palette import RGB_TO_YIQ
+
 #: The work is done at 1/SCALE of the picture's resolution.
 SCALE = 4
 #: Radius (pixels of the small picture) of the box blur, applied twice, that makes the low
@@ -78,7 +80,7 @@ def calm_halos(image: np.ndarray, photo: np.ndarray, amount: float = 1.0) -> np.
         return image
     sw, sh = max(1, round(w / SCALE)), max(1, round(h / SCALE))
     small = _resize(image, sw, sh, Image.BOX).astype(np.float64)
-    luminance = _resize(photo[..., :3] @ np.array([[0.299], [0.587], [0.114]], dtype=np.float32), sw, sh, Image.BOX)[..., 0]
+    luminance = _resize((photo[..., :3] @ RGB_TO_YIQ[0].astype(np.float32))[..., None], sw, sh, Image.BOX)[..., 0]
     low = box_mean(box_mean(small, LOW_RADIUS), LOW_RADIUS)
     change = amount * (guided_filter(luminance, low, GUIDE_RADIUS, EPS) - low)
     image += _resize(change.astype(np.float32), w, h, Image.BILINEAR)
