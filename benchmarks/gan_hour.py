@@ -1,6 +1,6 @@
 """The GAN bar as a user meets it: default settings, 64 px, 20 minutes, then to an hour.
 
-    python benchmarks/gan_hour.py [--work DIR] [--first 20m] [--then 40m] [--size 64]
+    python benchmarks/gan_hour.py [--work DIR] [--first 20m] [--then 40m [60m ...]] [--size 64]
 
 Makes 400 training crops and 500 held-out crops of the paintings in ../shared/images/styles
 (the crops of benchmarks/gan_modes.py), then runs exactly what a user types:
@@ -15,6 +15,8 @@ and scores the untrained generator of the same settings on the same held-out cro
 Writes benchmarks/results/gan_hour.json and, in docs/images/, gan-hour.jpg (held-out
 crops | 20 minutes | 1 hour) and gan-nearest.png. ``--size 128`` trains at 128 px (crops
 saved at 192 px) and writes gan_hour_128.json, gan-hour-128.jpg and gan-nearest-128.png.
+Several ``--then`` durations resume the run once each (the run after each stage but the last
+is kept as ``run-then1``, ``run-then2``, ...), and the picture gets a column per stage.
 """
 
 from __future__ import annotations
@@ -48,9 +50,11 @@ def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--work", type=Path, default=Path("gan-hour"), help="Folder for the crops and the run.")
     parser.add_argument("--first", default="20m")
-    parser.add_argument("--then", default="40m")
+    parser.add_argument("--then", nargs="+", default=["40m"], help="Durations of the resumed stages after the first.")
     parser.add_argument("--size", type=int, default=64, choices=(32, 64, 128))
-    parser.add_argument("--report-only", action="store_true", help="Score and draw runs already in --work (run-first/, run/).")
+    parser.add_argument(
+        "--report-only", action="store_true", help="Score and draw runs already in --work (run-first/, run-then1/ ..., run/)."
+    )
     args = parser.parse_args()
     size = args.size
     suffix = "" if size == 64 else f"-{size}"
@@ -58,15 +62,19 @@ def main() -> int:
     train = make_crops(args.work / "train", 400, seed=0, side_px=side_px)
     held_out = make_crops(args.work / "held-out", 500, seed=1, side_px=side_px)
     run, first = args.work / "run", args.work / "run-first"
-    command = f"python benchmarks/gan_hour.py --first {args.first} --then {args.then}" + (f" --size {size}" if suffix else "")
+    command = f"python benchmarks/gan_hour.py --first {args.first} --then {' '.join(args.then)}" + (f" --size {size}" if suffix else "")
     report: dict = {"command": command, "size": size, "stages": {}}
     report["untrained"] = untrained_scores(GanSettings(size=size), held_out, 500)
     grids = [image_grid(load_dataset(held_out, size).images[:36].float() / 255, columns=6)]
-    for stage, folder, extra in ((args.first, first, ()), (args.then, run, ("--resume",))):
+    stages = [(args.first, first, ())] + [
+        (duration, run if i == len(args.then) else args.work / f"run-then{i}", ("--resume",)) for i, duration in enumerate(args.then, 1)
+    ]
+    for number, (stage, folder, extra) in enumerate(stages):
         if not args.report_only:
             atelier("gan", "train", train, "--out", run, "--time-limit", stage, "--size", size, *extra)
-            if folder == first:
-                shutil.copytree(run, first, dirs_exist_ok=True)  # the run as it was after the first stage
+            if folder != run:
+                shutil.copytree(run, folder, dirs_exist_ok=True)  # the run as it was after this stage
+        stage = stage if stage not in report["stages"] else f"{stage} (stage {number + 1})"
         meta = json.loads((folder / "run.json").read_text())
         scores = json.loads(atelier("gan", "evaluate", folder, held_out, "-n", 500, "--json"))
         for name in ("fid_effnet", "fd_random_vgg"):

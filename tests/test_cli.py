@@ -26,6 +26,8 @@ def assert_clean_error(result: subprocess.CompletedProcess, code: int, text: str
     assert result.returncode == code, result.stderr
     assert text in result.stderr
     assert "Traceback" not in result.stderr + result.stdout
+    if not result.stderr.lstrip().startswith("Usage:"):  # (Click's own box for a missing or unknown option)
+        assert len([line for line in result.stderr.splitlines() if line.strip()]) == 1, result.stderr  # no progress bar left above it
 
 
 def test_console_script_is_installed() -> None:

@@ -108,6 +108,9 @@ class EventProgress:
         return self
 
     def __exit__(self, *exc) -> None:
+        if exc[0] is not None:  # a failure: no half-drawn bar above its one-line error
+            for task in list(self.bar.task_ids):
+                self.bar.remove_task(task)
         self.bar.__exit__(*exc)
 
     def __call__(self, event: Event) -> None:
