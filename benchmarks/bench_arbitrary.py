@@ -31,6 +31,9 @@
    controls (``--strength``, ``--detail``, ``--style-scale``) and with the photo first
    recoloured to the painting's palette (:func:`atelier.style.palette.match_colours`), beside
    the peer, on the same pairs: can any setting reach the peer's stylisation?
+8. **Reconstruction**: PSNR between a picture and the fast engine's strength-0 output
+   (the decoder's reconstruction of it, which every stylisation is built on), for the
+   photos and the paintings, with the int8 and the float decoder.
 
 Writes benchmarks/results/arbitrary.json.
 """
@@ -370,6 +373,28 @@ def frontier(size: int = 512) -> dict:
     return {"size": size, "rows": rows, "summary": summary}
 
 
+def reconstruction(size: int = 512) -> dict:
+    """PSNR (dB, RGB) of the network's reconstruction (strength 0) of each photo and painting."""
+    from atelier.io import to_uint8
+    from atelier.style.arbitrary.runtime import paint
+    from atelier.style.settings import StyleSettings
+
+    painting = str(sorted(STYLES.glob("*.jpg"))[0])  # (any: at strength 0 the painting does not matter)
+    rows, strips = {}, []
+    for path in PHOTOS + sorted(STYLES.glob("*.jpg")):
+        rgb = _photo_at(path, size)
+        for precision in ("fp32", "int8"):
+            os.environ["ATELIER_ARBITRARY_PRECISION"] = precision
+            image = paint(rgb, [painting], None, StyleSettings(engine="fast", strength=0.0))[0]
+            rows.setdefault(path.name, {})[precision] = round(float(10 * np.log10(1 / np.mean((image - rgb) ** 2))), 2)
+        del os.environ["ATELIER_ARBITRARY_PRECISION"]
+        if path in (PHOTOS[0], PHOTOS[2], STYLES / "kandinsky.jpg"):  # picture | its reconstruction (int8, the default)
+            strips.append(to_uint8(np.concatenate([rgb, image], axis=1)[: size * 3 // 4, : 2 * size]))
+        print(path.name, rows[path.name], flush=True)
+    Image.fromarray(np.concatenate(strips)).save(ROOT / "docs" / "images" / "arbitrary-reconstruction.jpg", quality=90)
+    return {"size": size, "psnr_db": rows}
+
+
 def refine_steps(tmp: Path, size: int) -> dict:
     """Loss of the optimiser after N steps from the fast result vs 160 steps from its usual start."""
     from atelier.style.api import refine, stylize_file
@@ -425,6 +450,7 @@ def main() -> None:
     parser.add_argument("--skip-detail", action="store_true")
     parser.add_argument("--skip-calming", action="store_true")
     parser.add_argument("--skip-frontier", action="store_true")
+    parser.add_argument("--skip-reconstruction", action="store_true")
     parser.add_argument("--size", type=int, default=512, help="Quality comparison size (default 512).")
     parser.add_argument("--optimize-photos", type=int, default=2, help="Photos also painted by the optimisation engine (default 2).")
     args = parser.parse_args()
@@ -441,6 +467,8 @@ def main() -> None:
             halo_figure()
         if not args.skip_frontier:
             report["frontier"] = frontier()
+        if not args.skip_reconstruction:
+            report["reconstruction"] = reconstruction()
         if not args.skip_quality:
             photos = PHOTOS[:2] if args.quick else PHOTOS
             report["quality"], cells = quality(tmp, args.size, photos, 0 if args.quick else args.optimize_photos)
