@@ -67,19 +67,12 @@ def side_by_side(grids: list[torch.Tensor], gap: int = 12) -> Image.Image:
 
 def untrained_scores(settings: GanSettings, held_out: Path, n: int) -> dict:
     """The scores of the configuration's freshly initialised generator: the baseline to beat."""
-    from atelier.generate.data import load_dataset
-    from atelier.generate.sample import _generate, random_vgg_features
-    from atelier.generate.train import build_generator, effnet_features
-    from atelier.metrics import frechet_between
+    from atelier.generate.sample import score_generator
+    from atelier.generate.train import build_generator
 
-    real = load_dataset(held_out, settings.size).images
-    real = real[torch.randperm(len(real), generator=torch.Generator().manual_seed(0))[:n]].float() / 255
     torch.manual_seed(settings.seed)
-    fake = _generate(build_generator(settings).eval(), len(real), 1)
-    return {
-        "fid_effnet": round(frechet_between(effnet_features(fake), effnet_features(real)), 2),
-        "fd_random_vgg": round(frechet_between(random_vgg_features(fake), random_vgg_features(real)), 3),
-    }
+    scores = score_generator(build_generator(settings).eval(), held_out, n)
+    return {"fid_effnet": round(scores["fid_effnet"], 2), "fd_random_vgg": round(scores["fd_random_vgg"], 3)}
 
 
 def main() -> int:

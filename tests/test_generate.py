@@ -19,7 +19,7 @@ from PIL import Image
 from atelier.errors import InputError
 from atelier.generate import GanSettings, evaluate, interpolate, load_dataset, load_generator, sample, train_gan
 from atelier.generate.augment import diff_augment
-from atelier.generate.models import Discriminator, Generator, truncated_noise
+from atelier.generate.models import EMA, Discriminator, Generator, truncated_noise
 
 TINY = dict(size=32, batch=8, width=16, sample_every=2, checkpoint_every=2, eval_samples=16)
 
@@ -58,6 +58,23 @@ def test_generator_is_deterministic_with_a_seed() -> None:
 def test_truncation_bounds_latents() -> None:
     z = truncated_noise(1000, 8, 0.5, torch.Generator().manual_seed(0))
     assert z.abs().max() <= 0.5 and z.std() > 0.2
+
+
+def test_ema_ramp_by_hand() -> None:
+    """decay = min(cap, 1 - ramp / (step + ramp + 1)); each update moves the average by 1 - decay."""
+    model = torch.nn.BatchNorm1d(1)
+    ema = EMA(model, decay=0.999, ramp=30)
+    assert ema.decay_at(0) == pytest.approx(1 / 31)
+    assert ema.decay_at(3000) == pytest.approx(1 - 30 / 3031)
+    assert ema.decay_at(10**6) == 0.999
+    with torch.no_grad():
+        model.weight.fill_(3.0)  # the average starts at 1.0 (BatchNorm's initial weight)
+        model.running_mean.fill_(5.0)
+    ema.update(model, 0)  # 1 + (1 - 1/31) * (3 - 1)
+    assert float(ema.model.weight) == pytest.approx(1 + 60 / 31)
+    assert float(ema.model.running_mean) == 5.0  # buffers are copied, not averaged
+    ema.update(model, 3000)
+    assert float(ema.model.weight) == pytest.approx(1 + 60 / 31 + (30 / 3031) * (3 - 1 - 60 / 31))
 
 
 def test_augmentation_is_applied_identically_to_real_and_fake() -> None:

@@ -124,27 +124,34 @@ def evaluate(run_dir: str | Path, data_path: str | Path, n: int = 512, seed: int
         from atelier.metrics.inception import load_inception
 
         inception = load_inception(inception_weights)  # checked before minutes of work
+    generator, meta = load_generator(run_dir)
+    result = score_generator(generator, data_path, n, seed, inception)
+    return {**result, "step": int(meta["step"])}
+
+
+def score_generator(generator: torch.nn.Module, data_path: str | Path, n: int = 512, seed: int = 0, inception=None) -> dict:
+    """What ``evaluate`` reports, for a generator in memory: ``n`` seeded real images from
+    ``data_path`` against as many samples (latents seeded by ``seed + 1``)."""
     from atelier.metrics import frechet_between, kernel_distance
 
-    generator, meta = load_generator(run_dir)
     real = load_dataset(data_path, generator.size).images
     pick = torch.randperm(len(real), generator=torch.Generator().manual_seed(seed))[:n]
-    real_feats = effnet_features(real[pick].float() / 255)
+    real_images = real[pick].float() / 255
+    real_feats = effnet_features(real_images)
     fake = _generate(generator, len(pick), seed + 1)
     fake_feats = effnet_features(fake)
     result = {
         "fid_effnet": frechet_between(fake_feats, real_feats),
         "kid_effnet": kernel_distance(fake_feats, real_feats, subset_size=min(100, len(pick))),
-        "fd_random_vgg": frechet_between(random_vgg_features(fake), random_vgg_features(real[pick].float() / 255)),
+        "fd_random_vgg": frechet_between(random_vgg_features(fake), random_vgg_features(real_images)),
         "images_real": int(len(pick)),
         "images_generated": int(len(pick)),
-        "step": int(meta["step"]),
         "feature_extractor": "efficientnet-lite0 (pooled 1280-d, 160 px); not Inception-v3",
     }
     if inception is not None:
         from atelier.metrics.inception import inception_features
 
-        result["fid"] = frechet_between(inception_features(inception, fake), inception_features(inception, real[pick].float() / 255))
+        result["fid"] = frechet_between(inception_features(inception, fake), inception_features(inception, real_images))
     return result
 
 
