@@ -47,8 +47,11 @@ def main() -> int:
 
     shadows: dict[str, EMA] = {}
     snapshots: dict[int, dict[str, dict]] = {}
-    last: dict = {}
+    trained: dict = {}  # the trainer's generator and its last step
     trainer_update = EMA.update
+
+    def states() -> dict[str, dict]:
+        return {"raw": trained["model"].state_dict(), **{name: s.model.state_dict() for name, s in shadows.items()}}
 
     def update(ema: EMA, model: torch.nn.Module, step: int) -> None:
         trainer_update(ema, model, step)
@@ -58,24 +61,23 @@ def main() -> int:
             shadows.update({f"ramp {r:g}, cap {c:g}": EMA(model, c, r) for r, c in variants})
         for shadow in shadows.values():
             shadow.update(model, step)
-        states = {"raw": model.state_dict(), **{name: s.model.state_dict() for name, s in shadows.items()}}
+        trained.update(model=model, step=step)
         if step in at_steps:
-            snapshots[step] = copy.deepcopy(states)
-        last.update(step=step, states=states)
+            snapshots[step] = copy.deepcopy(states())
 
     EMA.update = update  # the trainer's average is updated as usual; the shadows follow it
     try:
         train_gan(train, args.work / "run", GanSettings(size=64), force=True, time_limit=args.budget)
     finally:
         EMA.update = trainer_update
-    snapshots[last["step"]] = copy.deepcopy(last["states"])
+    snapshots[trained["step"]] = states()
 
     report: dict = {
         "command": f"python benchmarks/gan_ema.py --budget {args.budget} --variants {args.variants} --snapshots {args.snapshots}",
         "budget": args.budget,
     }
     report["untrained"] = untrained_scores(GanSettings(size=64), held_out, 500)
-    report["steps"] = last["step"]
+    report["steps"] = trained["step"]
     report["scores"] = {}
     for step in sorted(snapshots):
         for name, state in snapshots[step].items():
