@@ -67,6 +67,15 @@ PHOTOS = [
 ]
 
 
+def decoder_precision(precision: str):
+    """The instant network's decoder precision for what runs inside the ``with`` (in this process)."""
+    from unittest import mock
+
+    from atelier.style.arbitrary.runtime import PRECISION_ENV
+
+    return mock.patch.dict(os.environ, {PRECISION_ENV: precision})
+
+
 def _commands(ours: list[str], theirs: list[str], tmp: Path, run: str) -> dict[str, list[str]]:
     """One round of the speed comparison; each ``run`` gets empty statistics caches."""
     fresh = f"ATELIER_CACHE={tmp / f'cache-{run}'}"  # the painting measured, as the first time it is used
@@ -160,9 +169,8 @@ def quality(tmp: Path, size: int, photos: list[Path], optimize_photos: int) -> t
             fast_seconds = time.perf_counter() - start
             # the float decoder instead of the default int8 one
             outputs["fast_fp32"] = tmp / f"{photo.stem}-{painting.stem}-fast-fp32.png"
-            os.environ["ATELIER_ARBITRARY_PRECISION"] = "fp32"
-            stylize_file(photo, [painting], outputs["fast_fp32"], settings=StyleSettings(engine="fast", size=size))
-            del os.environ["ATELIER_ARBITRARY_PRECISION"]
+            with decoder_precision("fp32"):
+                stylize_file(photo, [painting], outputs["fast_fp32"], settings=StyleSettings(engine="fast", size=size))
             # the same network with the finest level blanked (--detail 0.5: looser), for the trade-off
             outputs["fast_detail05"] = tmp / f"{photo.stem}-{painting.stem}-fast05.png"
             stylize_file(photo, [painting], outputs["fast_detail05"], settings=StyleSettings(engine="fast", size=size, detail=0.5))
@@ -390,10 +398,9 @@ def reconstruction(size: int = 512) -> dict:
     for path in PHOTOS + sorted(STYLES.glob("*.jpg")):
         rgb = _photo_at(path, size)
         for precision in ("fp32", "int8"):
-            os.environ["ATELIER_ARBITRARY_PRECISION"] = precision
-            image = paint(rgb, [painting], None, StyleSettings(engine="fast", strength=0.0))[0]
+            with decoder_precision(precision):
+                image = paint(rgb, [painting], None, StyleSettings(engine="fast", strength=0.0))[0]
             rows.setdefault(path.name, {})[precision] = round(psnr(image, rgb), 2)
-        del os.environ["ATELIER_ARBITRARY_PRECISION"]
         if path in (PHOTOS[0], PHOTOS[2], STYLES / "kandinsky.jpg"):  # picture | its reconstruction (int8, the default)
             strips.append(to_uint8(np.concatenate([rgb, image], axis=1)[: size * 3 // 4, : 2 * size]))
         print(path.name, rows[path.name], flush=True)

@@ -11,7 +11,9 @@ Makes 400 training crops and 500 held-out crops of the paintings in ../shared/im
     atelier gan evaluate RUN HELD_OUT -n 500 --json
     atelier gan nearest RUN TRAIN -o nearest.png -n 12 -k 4 --json
 
-and scores the untrained generator of the same settings on the same held-out crops.
+and scores the untrained generator of the same settings on the same held-out crops (as
+initialised, the stricter baseline by fid_effnet, and with its batch-norm statistics measured on
+its own samples, as ``atelier gan evaluate`` treats a run).
 Writes benchmarks/results/gan_hour.json and, in docs/images/, gan-hour.jpg (held-out
 crops | 20 minutes | 1 hour) and gan-nearest.png. ``--size 128`` trains at 128 px (crops
 saved at 192 px) and writes gan_hour_128.json, gan-hour-128.jpg and gan-nearest-128.png.
@@ -79,6 +81,7 @@ def main() -> int:
         scores = json.loads(atelier("gan", "evaluate", folder, held_out, "-n", 500, "--json"))
         for name in ("fid_effnet", "fd_random_vgg"):
             scores[f"{name}_vs_untrained"] = round(scores[name] / report["untrained"][name], 3)
+            scores[f"{name}_vs_untrained_calibrated"] = round(scores[name] / report["untrained"]["calibrated"][name], 3)
         report["stages"][stage] = {"training_seconds_this_stage": meta["seconds"], "status": meta["status"], **scores}
         print(stage, json.dumps(report["stages"][stage]), flush=True)
         grids.append(image_grid(sample(folder, 36, seed=0), columns=6))

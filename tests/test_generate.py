@@ -19,7 +19,7 @@ from PIL import Image
 from atelier.errors import InputError
 from atelier.generate import GanSettings, evaluate, interpolate, load_dataset, load_generator, sample, train_gan
 from atelier.generate.augment import diff_augment
-from atelier.generate.models import EMA, Discriminator, Generator, truncated_noise
+from atelier.generate.models import EMA, Discriminator, Generator, calibrate_batch_norm, truncated_noise
 
 TINY = dict(size=32, batch=8, width=16, sample_every=2, checkpoint_every=2, eval_samples=16)
 
@@ -75,6 +75,44 @@ def test_ema_ramp_by_hand() -> None:
     assert float(ema.model.running_mean) == 5.0  # buffers are copied, not averaged
     ema.update(model, 3000)
     assert float(ema.model.weight) == pytest.approx(1 + 60 / 31 + (30 / 3031) * (3 - 1 - 60 / 31))
+
+
+class _Affine(torch.nn.Module):
+    """z -> batch norm of (2 z + 1): the statistics a calibration must find are known by hand."""
+
+    z_dim = 3
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.norm = torch.nn.BatchNorm1d(3, momentum=0.25)
+
+    def forward(self, z: torch.Tensor) -> torch.Tensor:
+        return self.norm(2 * z + 1)
+
+
+def test_batch_norm_calibration_measures_the_generators_own_samples() -> None:
+    """Running statistics become the average over the calibration batches of the pre-norm
+    activations' batch statistics (whatever they were before), the global RNG is untouched, the
+    model ends in eval mode with its momentum, and the same seed gives the same statistics."""
+    model = _Affine()
+    with torch.no_grad():
+        model.norm.running_mean.fill_(7.0)
+    state = torch.random.get_rng_state()
+    calibrate_batch_norm(model, 100, batch=32, seed=5)  # batches of 32, 32, 32 and 4
+    assert torch.equal(torch.random.get_rng_state(), state)
+    assert not model.training and model.norm.momentum == 0.25
+    z = torch.Generator().manual_seed(5)
+    activations = 2 * torch.cat([torch.randn(n, 3, generator=z) for n in (32, 32, 32, 4)]) + 1
+    # BatchNorm's cumulative mode (momentum None): the plain average of the per-batch statistics
+    sizes = (32, 32, 32, 4)
+    chunks = activations.split(sizes)
+    mean = sum(c.mean(0) for c in chunks) / 4
+    var = sum(c.var(0, unbiased=True) for c in chunks) / 4
+    assert torch.allclose(model.norm.running_mean, mean, atol=1e-6)
+    assert torch.allclose(model.norm.running_var, var, atol=1e-5)
+    assert abs(float(mean.mean()) - 1) < 0.3 and abs(float(var.mean()) - 4) < 1.2  # 2 z + 1: mean 1, variance 4
+    again = calibrate_batch_norm(_Affine(), 100, batch=32, seed=5)
+    assert torch.equal(again.norm.running_mean, model.norm.running_mean)
 
 
 def test_augmentation_is_applied_identically_to_real_and_fake() -> None:
@@ -177,6 +215,17 @@ def test_sampling_interpolation_and_evaluation(collection: Path, tmp_path: Path)
     train_gan(collection, run, GanSettings(**TINY, steps=2))
     a, b = sample(run, 4, seed=1), sample(run, 4, seed=1)
     assert a.shape == (4, 3, 32, 32) and torch.equal(a, b)
+    # the average samples with batch-norm statistics measured on its own samples, not the saved ones
+    from atelier.checkpoints import load_checkpoint
+    from atelier.generate.train import CALIBRATION_SAMPLES, build_generator, compute_dtype
+
+    saved = load_checkpoint(run / "checkpoint.pt", ("atelier-run-gan",))["trainer"]["generator_ema"]
+    loaded = load_generator(run)[0].state_dict()
+    expected = build_generator(GanSettings(**TINY))
+    expected.load_state_dict(saved)
+    expected = calibrate_batch_norm(expected, CALIBRATION_SAMPLES, dtype=compute_dtype("auto", torch.device("cpu"))).state_dict()
+    norms = [k for k in saved if k.endswith("running_var")]
+    assert norms and all(torch.equal(loaded[k], expected[k]) and not torch.equal(loaded[k], saved[k]) for k in norms)
     scores = evaluate(run, collection, n=16)
     assert scores["fid_effnet"] > 0 and "kid_effnet" in scores and scores["fd_random_vgg"] > 0
     # A FastGAN generator 2 steps old still has its initial batch-norm statistics and draws

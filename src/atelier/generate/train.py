@@ -24,7 +24,7 @@ from atelier.errors import InputError
 from atelier.events import OnEvent
 from atelier.generate.augment import diff_augment
 from atelier.generate.data import load_dataset
-from atelier.generate.models import EMA, Discriminator, Generator, to_unit, truncated_noise
+from atelier.generate.models import EMA, Discriminator, Generator, calibrate_batch_norm, to_unit, truncated_noise
 from atelier.generate.settings import DISCRIMINATORS, SIZES, GanSettings, upgrade_settings  # noqa: F401 (re-exported)
 from atelier.io import save_image
 from atelier.options import from_dict
@@ -32,6 +32,10 @@ from atelier.runs import RunFiles, Runner, RunSettings, Trainer, parse_duration
 
 KIND = "gan"
 LEGACY_FORMAT = "atelier-gan"  # checkpoints written before the runner (sampling still reads them)
+#: Samples the averaged generator's batch-norm statistics are measured on: when a run is
+#: loaded (sampling, evaluation) and for in-training scores; previews take fewer (they come
+#: every ``sample_every`` steps, inside the time budget).
+CALIBRATION_SAMPLES, PREVIEW_CALIBRATION_SAMPLES = 512, 128
 
 
 def build_generator(settings: GanSettings) -> torch.nn.Module:
@@ -248,12 +252,14 @@ class GanTrainer(AdversarialTrainer):
         if self._real_features is None:
             pick = torch.randperm(len(self.images), generator=torch.Generator().manual_seed(0))[:n]
             self._real_features = effnet_features(self.images[pick].float() / 255)
+        calibrate_batch_norm(self.ema.model, CALIBRATION_SAMPLES, dtype=self.autocast_dtype)
         with torch.no_grad():
             z = truncated_noise(n, self.options.z_dim, None, torch.Generator().manual_seed(99)).to(self.ctx.device)
             fake = to_unit(self.ema.model(z))
         return {"fid_effnet": frechet_between(effnet_features(fake), self._real_features)}
 
     def preview(self, step: int, folder: Path) -> Path | None:
+        calibrate_batch_norm(self.ema.model, PREVIEW_CALIBRATION_SAMPLES, dtype=self.autocast_dtype)
         with torch.no_grad():
             return save_image(image_grid(to_unit(self.ema.model(self.fixed_z)).cpu()), folder / f"step_{step:06d}.png")
 
@@ -262,7 +268,10 @@ def load_generator(run_dir: str | Path, which: str = "latest") -> tuple[torch.nn
     """The EMA generator of a run (what sampling uses) and its metadata: ``step``, ``settings``.
 
     ``which`` is ``latest`` (the training state) or ``best`` (the lowest ``fid_effnet`` seen).
-    Reads runs written by the runner and runs from earlier versions of Atelier alike.
+    Reads runs written by the runner and runs from earlier versions of Atelier alike. The
+    generator's batch-norm statistics are measured on its own samples (seeded, so every load
+    gives the same generator): a weight average does not go with the running statistics saved
+    beside it (:func:`~atelier.generate.models.calibrate_batch_norm`).
     """
     files = RunFiles.in_folder(run_dir)
     path = files.state if which == "latest" else files.folder / "best.pt"
@@ -275,7 +284,8 @@ def load_generator(run_dir: str | Path, which: str = "latest") -> tuple[torch.nn
         settings = from_dict(GanSettings, upgrade_settings(data["settings"]))
         generator = build_generator(settings)
         generator.load_state_dict(state["generator_ema"])
-    return generator.eval(), {"step": int(data["step"]), "settings": asdict(settings)}
+    calibrate_batch_norm(generator, CALIBRATION_SAMPLES, dtype=compute_dtype(settings.precision, torch.device("cpu")))
+    return generator, {"step": int(data["step"]), "settings": asdict(settings)}
 
 
 def train_gan(
