@@ -71,16 +71,14 @@ def untrained_scores(settings: GanSettings, held_out: Path, n: int) -> dict:
     As initialised (batch-norm statistics 0 and 1: the baseline the bar has always used), and
     under ``calibrated`` with them measured on its own samples, as Atelier samples a run since
     2026-12-07 (that one scores *worse* by fid_effnet, so the plain one is the stricter baseline)."""
-    from atelier.generate.models import calibrate_batch_norm
     from atelier.generate.sample import score_generator
-    from atelier.generate.train import CALIBRATION_SAMPLES, build_generator, compute_dtype
+    from atelier.generate.train import build_generator, calibrated
 
     torch.manual_seed(settings.seed)
     generator = build_generator(settings).eval()
     rounded = lambda scores: {"fid_effnet": round(scores["fid_effnet"], 2), "fd_random_vgg": round(scores["fd_random_vgg"], 3)}  # noqa: E731
     result = rounded(score_generator(generator, held_out, n))
-    calibrate_batch_norm(generator, CALIBRATION_SAMPLES, dtype=compute_dtype(settings.precision, torch.device("cpu")))
-    return {**result, "calibrated": rounded(score_generator(generator, held_out, n))}
+    return {**result, "calibrated": rounded(score_generator(calibrated(generator, settings), held_out, n))}
 
 
 def main() -> int:

@@ -284,8 +284,12 @@ def load_generator(run_dir: str | Path, which: str = "latest") -> tuple[torch.nn
         settings = from_dict(GanSettings, upgrade_settings(data["settings"]))
         generator = build_generator(settings)
         generator.load_state_dict(state["generator_ema"])
-    calibrate_batch_norm(generator, CALIBRATION_SAMPLES, dtype=compute_dtype(settings.precision, torch.device("cpu")))
-    return generator, {"step": int(data["step"]), "settings": asdict(settings)}
+    return calibrated(generator, settings), {"step": int(data["step"]), "settings": asdict(settings)}
+
+
+def calibrated(generator: torch.nn.Module, settings: GanSettings) -> torch.nn.Module:
+    """``generator`` (on the CPU) with its batch-norm statistics measured as a loaded run's are."""
+    return calibrate_batch_norm(generator, CALIBRATION_SAMPLES, dtype=compute_dtype(settings.precision, torch.device("cpu")))
 
 
 def train_gan(
