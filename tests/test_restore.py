@@ -196,6 +196,41 @@ def test_short_training_lowers_the_error_and_resumes(task: str, tmp_path: Path, 
     assert json.loads(run.stdout)["steps"] == 2 and (tmp_path / "cli.pt").is_file()
 
 
+def test_training_can_start_from_a_models_weights(tmp_path: Path, pictures_folder: Path) -> None:
+    from atelier.restore.learned import load_restorer
+    from atelier.restore.settings import RestoreTrainSettings
+    from atelier.restore.train import train_restorer
+
+    tiny = RestoreTrainSettings(steps=2, batch=2, patch=16, channels=8, depth=2)
+    train_restorer("upscale", pictures_folder, tmp_path / "a.pt", tiny)
+    start, _ = load_restorer("upscale", tmp_path / "a.pt")
+    # One step at the smallest learning rate: the new model is still the one it started from,
+    # at the started-from size (8 channels, 2 blocks) although the settings leave the size to the default.
+    summary = train_restorer(
+        "upscale", pictures_folder, tmp_path / "b.pt", RestoreTrainSettings(steps=1, batch=2, patch=16, lr=1e-7), init=tmp_path / "a.pt"
+    )
+    assert summary["init"] == str(tmp_path / "a.pt")
+    tuned, info = load_restorer("upscale", tmp_path / "b.pt")
+    assert info["settings"]["channels"] == 8 and info["settings"]["depth"] == 2
+    for name, weight in start.state_dict().items():
+        assert torch.allclose(tuned.state_dict()[name], weight, atol=2e-3), name
+    fresh, _ = load_restorer("upscale", tmp_path / "a.pt")
+    assert fresh is start  # (the cached model served to restorers did not train)
+    # A model of the other task, a size that contradicts it, or --init with --resume: one clear line each.
+    train_restorer("denoise", pictures_folder, tmp_path / "d.pt", tiny)
+    with pytest.raises(InputError, match="a model that does denoise, not upscale"):
+        train_restorer("upscale", pictures_folder, tmp_path / "c.pt", tiny, init=tmp_path / "d.pt")
+    with pytest.raises(InputError, match="--channels 16: the model given to --init has channels 8"):
+        train_restorer("upscale", pictures_folder, tmp_path / "c.pt", RestoreTrainSettings(steps=1, channels=16), init=tmp_path / "a.pt")
+    with pytest.raises(InputError, match="give one of them"):
+        train_restorer("upscale", pictures_folder, tmp_path / "b.pt", init=tmp_path / "a.pt", resume=True)
+    run = subprocess.run(
+        [*CLI, "restore", "train", "upscale", str(pictures_folder), "-o", str(tmp_path / "e.pt"), "--init", str(tmp_path / "none.pt")],
+        capture_output=True, text=True,
+    )  # fmt: skip
+    assert run.returncode != 0 and "none.pt: no such model file" in run.stderr and "Traceback" not in run.stderr
+
+
 # -- Deep Image Prior ---------------------------------------------------------------------------
 
 

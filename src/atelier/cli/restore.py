@@ -155,6 +155,11 @@ def restore_train(
     valid: Optional[List[Path]] = typer.Option(
         None, "--valid", help="Held-out pictures or folders (default: every tenth picture of DATA)."
     ),
+    init: Optional[str] = typer.Option(
+        None,
+        "--init",
+        help="Start from this model's weights: a built-in (upscale, denoise) or a model file; fine-tunes it on DATA (try --lr 1e-4).",
+    ),
     resume: bool = typer.Option(False, "--resume", help="Continue the run beside --output."),
     force: bool = typer.Option(False, "--force", help="Start over, replacing the run beside --output."),
     time_limit: Optional[str] = typer.Option(None, "--time-limit", help="Stop cleanly after this long (90s, 10m, 1h)."),
@@ -165,6 +170,8 @@ def restore_train(
     """Train a restorer on your own pictures; the best model by held-out PSNR is kept.
 
     Example:  atelier restore train upscale DIV2K_train_HR/ -o sr.pt --time-limit 2h
+
+    Fine-tune the built-in on your scans:  atelier restore train denoise scans/ -o mine.pt --init denoise --lr 1e-4
     """
     from atelier.restore import train_restorer
 
@@ -177,6 +184,7 @@ def restore_train(
             output,
             settings,
             valid=list(valid) if valid else None,
+            init=init,
             resume=resume,
             force=force,
             time_limit=time_limit,

@@ -39,7 +39,7 @@ def load_restorer(task: str, name_or_path: str | Path | None = None) -> tuple[to
     path = catalog.resolve_model(name_or_path or task, BUILTIN_DIR, "built-in restoration model")
     kind, model, info = _load(str(path), path.stat().st_mtime)
     if kind != task:
-        raise InputError(f"{path}: a {kind} model, not a {task} model")
+        raise InputError(f"{path}: a model that does {kind}, not {task}")
     return model, info
 
 

@@ -3,15 +3,17 @@
 Random patches of the user's pictures with synthetic damage (:mod:`atelier.restore.data`),
 L1 loss, Adam with cosine decay. The upscaler trains x2, x3 and x4 together (half the steps
 x4, the hardest); the denoiser draws a noise level (or a JPEG quality) per patch. Held-out
-PSNR is measured every ``eval_every`` steps and the best model is kept. Checkpoints, exact
-resume, Ctrl-C and ``--time-limit`` are the runner's (:mod:`atelier.runs`).
+PSNR is measured every ``eval_every`` steps and the best model is kept. ``init`` starts from
+the weights of a model (a built-in or a file: fine-tuning on one's own pictures, or more
+training for a shipped model). Checkpoints, exact resume, Ctrl-C and ``--time-limit`` are the
+runner's (:mod:`atelier.runs`).
 """
 
 from __future__ import annotations
 
 import math
 import threading
-from dataclasses import asdict
+from dataclasses import asdict, replace
 from pathlib import Path
 
 import numpy as np
@@ -71,6 +73,7 @@ class RestoreTrainer(Trainer):
         valid: list[np.ndarray],
         ctx: distributed.Context,
         info: dict,
+        init_weights: dict[str, torch.Tensor] | None = None,
     ) -> None:
         self.task, self.options, self.pictures, self.valid, self.ctx, self.info = task, settings, pictures, valid, ctx, info
         self.global_batch = settings.batch
@@ -79,6 +82,8 @@ class RestoreTrainer(Trainer):
             self.model: torch.nn.Module = SuperResolver(SRConfig(settings.channels, settings.depth))
         else:
             self.model = Denoiser(DenoiserConfig(settings.channels, settings.depth))
+        if init_weights is not None:
+            self.model.load_state_dict(init_weights)
         self.net = distributed.wrap(self.model, ctx)
         self.opt = torch.optim.Adam(self.model.parameters(), lr=settings.lr)
         self.best_path: Path | None = None
@@ -170,6 +175,22 @@ def _valid_pictures(sources: list[str | Path] | list[Path]) -> list[np.ndarray]:
     return [centre_crop(read_image(p)[0], VALID_SIDE) for p in paths]
 
 
+def _initial_weights(task: str, init: str | Path, settings: RestoreTrainSettings) -> tuple[dict[str, torch.Tensor], RestoreTrainSettings]:
+    """The weights of the model ``init`` names, and ``settings`` with its network size."""
+    from atelier.restore.learned import load_restorer
+
+    model, _ = load_restorer(task, init)  # a built-in's name or a file; the task is checked there
+    config = model.config
+    if task == "upscale" and tuple(config.scales) != tuple(SCALES):
+        raise InputError(f"{init}: trained for x{', x'.join(map(str, config.scales))}; training covers x2, x3 and x4 together")
+    for name, given, own in (("channels", settings.channels, config.channels), ("depth", settings.depth, config.blocks)):
+        if given and given != own:
+            raise InputError(f"--{name} {given}: the model given to --init has {name} {own} (leave --{name} out to keep it)")
+    # A copy: the loaded model is cached for restoring pictures and must not train.
+    weights = {k: v.detach().clone() for k, v in model.state_dict().items()}
+    return weights, replace(settings, channels=config.channels, depth=config.blocks)
+
+
 def train_restorer(
     task: str,
     data_source: str | Path,
@@ -177,6 +198,7 @@ def train_restorer(
     settings: RestoreTrainSettings | None = None,
     *,
     valid: str | Path | list[str | Path] | None = None,
+    init: str | Path | None = None,
     resume: bool = False,
     force: bool = False,
     time_limit: float | str | None = None,
@@ -185,13 +207,20 @@ def train_restorer(
 ) -> dict:
     """Train an ``upscale`` (x2/x3/x4) or ``denoise`` model on the pictures in ``data_source``
     and keep the best by held-out PSNR in ``model_path``. Held-out pictures: ``valid`` (files
-    or folders; centre crops), else every tenth picture of ``data_source``."""
+    or folders; centre crops), else every tenth picture of ``data_source``. ``init``: start
+    from this model's weights (a built-in's name, e.g. ``upscale``, or a model file of the same
+    task); the network's size is the model's."""
     if task not in TASKS:
         raise InputError(f"unknown task {task!r}; choose one of: {', '.join(TASKS)}")
+    if init is not None and resume:
+        raise InputError("--init starts a new run from a model's weights and --resume continues a run: give one of them")
     model_path = Path(model_path)
     runner = Runner(RunFiles.beside(model_path), KIND, resume=resume, force=force)
     settings = runner.resumed_settings(RestoreTrainSettings, settings)
     settings.validate()
+    init_weights = None
+    if init is not None:
+        init_weights, settings = _initial_weights(task, init, settings)
     settings = settings.resolved(task)
     source = Path(data_source)
     if not source.exists():
@@ -205,7 +234,9 @@ def train_restorer(
     need = settings.patch * (max(SCALES) if task == "upscale" else 1)
     pictures = [pic for p in paths for pic in data.load_pictures(p, min_side=need)]
     info = {"data": str(data_source), "task": task, "train_pictures": len(paths), "valid_pictures": len(valid_pictures)}
-    trainer = RestoreTrainer(task, settings, pictures, valid_pictures, runner.ctx, info)
+    if init is not None:
+        info["init"] = str(init)
+    trainer = RestoreTrainer(task, settings, pictures, valid_pictures, runner.ctx, info, init_weights)
     trainer.best_path = model_path
     result = runner.run(
         trainer,
