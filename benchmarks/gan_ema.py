@@ -35,7 +35,7 @@ from gan_modes import make_crops, untrained_scores  # noqa: E402
 
 from atelier.generate import GanSettings, train_gan  # noqa: E402
 from atelier.generate.models import EMA, calibrate_batch_norm  # noqa: E402
-from atelier.generate.sample import score_generator  # noqa: E402
+from atelier.generate.sample import real_side, score_generator  # noqa: E402
 from atelier.generate.train import build_generator, compute_dtype  # noqa: E402
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -112,7 +112,8 @@ def main() -> int:
         "budget": None if args.steps else args.budget,
         "settings": {o.split("=")[0]: getattr(settings, o.split("=")[0]) for o in args.set},
     }
-    report["untrained"] = untrained_scores(GanSettings(size=64), held_out, 500)
+    real = real_side(held_out, settings.size, 500)  # measured once for every score below
+    report["untrained"] = untrained_scores(GanSettings(size=64), real, 500)
     report["steps"] = trained["step"]
     report["scores"] = {}
     for step in sorted(snapshots):
@@ -122,7 +123,7 @@ def main() -> int:
                 generator.load_state_dict(state)
                 if samples:
                     calibrate_batch_norm(generator, samples, dtype=compute_dtype(settings.precision, torch.device("cpu")))
-                scores = score_generator(generator.eval(), held_out, 500)
+                scores = score_generator(generator.eval(), real)
                 row = {k: round(scores[k], 3) for k in ("fid_effnet", "fd_random_vgg")}
                 row["fid_effnet_vs_untrained"] = round(scores["fid_effnet"] / report["untrained"]["fid_effnet"], 3)
                 key = f"{step} / {name}" + (f" / calibrated on {samples}" if samples else "")

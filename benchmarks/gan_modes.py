@@ -26,7 +26,7 @@ import torch
 from PIL import Image
 
 from atelier.generate import GanSettings, train_gan
-from atelier.generate.sample import evaluate, sample
+from atelier.generate.sample import RealSide, evaluate, real_side, sample, score_generator
 from atelier.generate.train import image_grid
 from atelier.io import tensor_to_pil
 
@@ -65,20 +65,20 @@ def side_by_side(grids: list[torch.Tensor], gap: int = 12) -> Image.Image:
     return tensor_to_pil(canvas)
 
 
-def untrained_scores(settings: GanSettings, held_out: Path, n: int) -> dict:
+def untrained_scores(settings: GanSettings, held_out: Path | RealSide, n: int) -> dict:
     """The scores of the configuration's freshly initialised generator: the baseline to beat.
 
     As initialised (batch-norm statistics 0 and 1: the baseline the bar has always used), and
     under ``calibrated`` with them measured on its own samples, as Atelier samples a run since
     2026-12-07 (that one scores *worse* by fid_effnet, so the plain one is the stricter baseline)."""
-    from atelier.generate.sample import score_generator
     from atelier.generate.train import build_generator, calibrated
 
+    real = held_out if isinstance(held_out, RealSide) else real_side(held_out, settings.size, n)
     torch.manual_seed(settings.seed)
     generator = build_generator(settings).eval()
     rounded = lambda scores: {"fid_effnet": round(scores["fid_effnet"], 2), "fd_random_vgg": round(scores["fd_random_vgg"], 3)}  # noqa: E731
-    result = rounded(score_generator(generator, held_out, n))
-    return {**result, "calibrated": rounded(score_generator(calibrated(generator, settings), held_out, n))}
+    result = rounded(score_generator(generator, real))
+    return {**result, "calibrated": rounded(score_generator(calibrated(generator, settings), real))}
 
 
 def main() -> int:

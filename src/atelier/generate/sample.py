@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
@@ -129,29 +130,47 @@ def evaluate(run_dir: str | Path, data_path: str | Path, n: int = 512, seed: int
     return {**result, "step": int(meta["step"])}
 
 
-def score_generator(generator: torch.nn.Module, data_path: str | Path, n: int = 512, seed: int = 0, inception=None) -> dict:
+@dataclass(frozen=True)
+class RealSide:
+    """The real pictures a score compares with, measured once: ``n`` seeded pictures of a
+    folder at the generator's size and their features (to score many generators against the
+    same pictures without measuring them again)."""
+
+    images: torch.Tensor
+    effnet: np.ndarray
+    random_vgg: np.ndarray
+
+
+def real_side(data_path: str | Path, size: int, n: int = 512, seed: int = 0) -> RealSide:
+    """``n`` pictures of ``data_path`` (picked with ``seed``) at ``size`` px, with their features."""
+    real = load_dataset(data_path, size).images
+    pick = torch.randperm(len(real), generator=torch.Generator().manual_seed(seed))[:n]
+    images = real[pick].float() / 255
+    return RealSide(images, effnet_features(images), random_vgg_features(images))
+
+
+def score_generator(generator: torch.nn.Module, data_path: str | Path | RealSide, n: int = 512, seed: int = 0, inception=None) -> dict:
     """What ``evaluate`` reports, for a generator in memory: ``n`` seeded real images from
-    ``data_path`` against as many samples (latents seeded by ``seed + 1``)."""
+    ``data_path`` (or a :class:`RealSide` measured before) against as many samples (latents
+    seeded by ``seed + 1``)."""
     from atelier.metrics import frechet_between, kernel_distance
 
-    real = load_dataset(data_path, generator.size).images
-    pick = torch.randperm(len(real), generator=torch.Generator().manual_seed(seed))[:n]
-    real_images = real[pick].float() / 255
-    real_feats = effnet_features(real_images)
-    fake = _generate(generator, len(pick), seed + 1)
+    real = data_path if isinstance(data_path, RealSide) else real_side(data_path, generator.size, n, seed)
+    count = len(real.images)
+    fake = _generate(generator, count, seed + 1)
     fake_feats = effnet_features(fake)
     result = {
-        "fid_effnet": frechet_between(fake_feats, real_feats),
-        "kid_effnet": kernel_distance(fake_feats, real_feats, subset_size=min(100, len(pick))),
-        "fd_random_vgg": frechet_between(random_vgg_features(fake), random_vgg_features(real_images)),
-        "images_real": int(len(pick)),
-        "images_generated": int(len(pick)),
+        "fid_effnet": frechet_between(fake_feats, real.effnet),
+        "kid_effnet": kernel_distance(fake_feats, real.effnet, subset_size=min(100, count)),
+        "fd_random_vgg": frechet_between(random_vgg_features(fake), real.random_vgg),
+        "images_real": int(count),
+        "images_generated": int(count),
         "feature_extractor": "efficientnet-lite0 (pooled 1280-d, 160 px); not Inception-v3",
     }
     if inception is not None:
         from atelier.metrics.inception import inception_features
 
-        result["fid"] = frechet_between(inception_features(inception, fake), inception_features(inception, real_images))
+        result["fid"] = frechet_between(inception_features(inception, fake), inception_features(inception, real.images))
     return result
 
 

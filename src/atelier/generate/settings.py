@@ -50,7 +50,7 @@ class GanSettings:
     # 300 painting crops, 300 steps at 32 px: fid_effnet 410 against 506 with DCGAN's
     # (2e-4, 2e-4, betas 0.5/0.999), and visibly the collection's palettes (docs/generate.md).
     lr: float = option(1e-4, "Generator learning rate.", low=1e-8, high=1, cli=False)
-    lr_d: float | None = option(4e-4, "Discriminator learning rate (None: the generator's).", low=1e-8, high=1, cli=False)
+    lr_d: float | None = option(8e-4, "Discriminator learning rate (None: the generator's).", low=1e-8, high=1, cli=False)
     betas: tuple[float, float] = option((0.0, 0.9), "Adam betas.", low=0, high=0.99999, cli=False)
     augment: str = option("color,translation,cutout", "DiffAugment policy.", cli=False)
     discriminator: str = option(
