@@ -228,6 +228,12 @@ def test_sampling_interpolation_and_evaluation(collection: Path, tmp_path: Path)
     assert norms and all(torch.equal(loaded[k], expected[k]) and not torch.equal(loaded[k], saved[k]) for k in norms)
     scores = evaluate(run, collection, n=16)
     assert scores["fid_effnet"] > 0 and "kid_effnet" in scores and scores["fd_random_vgg"] > 0
+    # The real side measured once scores exactly as the folder does (benchmarks score many generators so).
+    from atelier.generate.sample import real_side, score_generator
+
+    generator = load_generator(run)[0]
+    again = score_generator(generator, real_side(collection, generator.size, n=16))
+    assert all(again[k] == scores[k] for k in ("fid_effnet", "kid_effnet", "fd_random_vgg"))
     # A FastGAN generator 2 steps old still has its initial batch-norm statistics and draws
     # nearly the same grey picture for every latent (GIF merges equal frames): walk a DCGAN's.
     train_gan(collection, tmp_path / "dcgan", GanSettings(**TINY, steps=2, architecture="dcgan"))
