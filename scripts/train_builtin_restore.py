@@ -56,7 +56,8 @@ def main() -> None:
     if args.lr:
         settings = replace(settings, lr=args.lr)
     cards_path = BUILTIN_DIR / "models.json"
-    installed = next((c for c in (json.loads(cards_path.read_text()) if cards_path.exists() else []) if c["name"] == args.task), {})
+    cards = json.loads(cards_path.read_text()) if cards_path.exists() else []
+    installed = next((c for c in cards if c["name"] == args.task), {})
     model_path = args.work / f"{args.task}.pt"
 
     def report(event) -> None:
@@ -89,7 +90,6 @@ def main() -> None:
     held_out = {k: round(float(v), 3) for k, v in chosen.items() if k.startswith("valid_psnr")}  # of the installed (best) model
     BUILTIN_DIR.mkdir(exist_ok=True)
     shutil.copyfile(model_path, BUILTIN_DIR / f"{args.task}.pt")
-    cards = json.loads(cards_path.read_text()) if cards_path.exists() else []
     # A resumed run adds this session's time to what the card already counts; a run from the
     # installed model counts that model's time and steps too (init_steps: the steps before it).
     previous_seconds = installed.get("trained_seconds", 0) if args.resume or args.init else 0
