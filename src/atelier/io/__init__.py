@@ -4,6 +4,7 @@ from atelier.io.images import (
     DEFAULT_MAX_MEGAPIXELS,
     IMAGE_SUFFIXES,
     LoadedImage,
+    as_float,
     check_output_path,
     find_images,
     fit_size,
@@ -37,6 +38,7 @@ __all__ = [
     "save_image",
     "tensor_to_pil",
     "to_uint8",
+    "as_float",
     "write_image",
 ]
 

@@ -214,12 +214,22 @@ def to_uint8(array: np.ndarray, rows: int = 256) -> np.ndarray:
     return out
 
 
-def resize_array(array: np.ndarray, width: int, height: int) -> np.ndarray:
-    """Resize an ``(H, W)`` or ``(H, W, C)`` float array in [0, 1] with Lanczos (via Pillow, 8-bit)."""
-    if array.shape[1] == width and array.shape[0] == height:
+def as_float(array: np.ndarray) -> np.ndarray:
+    """An 8-bit array as float32 in [0, 1]; a float array as it is."""
+    if array.dtype != np.uint8:
         return array
+    out = array.astype(np.float32)
+    out /= np.float32(255)  # (divided, as decoding does: the same float32 values to the bit)
+    return out
+
+
+def resize_array(array: np.ndarray, width: int, height: int) -> np.ndarray:
+    """Resize an ``(H, W)`` or ``(H, W, C)`` array (float in [0, 1], or 8-bit) with Lanczos (via
+    Pillow, 8-bit); float32 in [0, 1] out."""
+    if array.shape[1] == width and array.shape[0] == height:
+        return as_float(array)
     image = Image.fromarray(to_uint8(array))
-    return np.asarray(image.resize((width, height), Image.LANCZOS), dtype=np.float32) / 255.0
+    return as_float(np.asarray(image.resize((width, height), Image.LANCZOS)))
 
 
 def load_image(

@@ -20,10 +20,11 @@ import numpy as np
 
 from atelier.errors import InputError
 from atelier.events import Event, OnEvent
-from atelier.io import check_output_path, fit_size, read_source, resize_array, write_image
+from atelier.io import as_float, check_output_path, fit_size, read_source, resize_array, to_uint8, write_image
 from atelier.io.paths import check_not_an_input, file_sha256
 from atelier.io.sources import is_sample, source_sha256
 from atelier.options import from_dict
+from atelier.ort import release_memory
 from atelier.recipe import Recipe, read_recipe
 from atelier.style.options import normalised_weights
 from atelier.style.settings import StyleSettings
@@ -52,8 +53,9 @@ class StyleRequest:
 
 @dataclass
 class StyleResult:
-    image: np.ndarray
-    """``(H, W, 3)`` float32 in [0, 1]: what was written."""
+    pixels: np.ndarray
+    """What was written, ``(H, W, 3)``: float32 in [0, 1], or 8-bit where the fast engine
+    enlarged a picture straight to 8-bit (a quarter of the memory). :attr:`image` is always float."""
     output: Path
     recipe: Recipe
     painter: str
@@ -63,6 +65,11 @@ class StyleResult:
     seconds: float
     """Time spent painting (excluding reading and writing files)."""
     losses: dict[str, float] = field(default_factory=dict)
+
+    @property
+    def image(self) -> np.ndarray:
+        """``(H, W, 3)`` float32 in [0, 1]: what was written."""
+        return as_float(self.pixels)
 
 
 def is_style_network(spec: str | Path) -> bool:
@@ -181,9 +188,12 @@ def stylize(request: StyleRequest, *, on_progress: OnEvent | None = None, cancel
     else:
         from atelier.style.arbitrary.runtime import paint
 
-        image, runtimes, model_files = paint(photo, request.styles, request.style_weights, settings, mask=region)
+        # 8-bit from here on (what the file gets): big pictures need a quarter of the memory
+        photo = to_uint8(photo)
+        release_memory()
+        image, runtimes, model_files = paint(photo, request.styles, request.style_weights, settings, mask=region, as_uint8=True)
     if region is not None:
-        image = image * region + photo * (1 - region)
+        image = as_float(image) * region + as_float(photo) * (1 - region)
     seconds = time.perf_counter() - start
 
     recipe = _recipe(request, painter)
@@ -283,6 +293,7 @@ def request_from_recipe(recipe: Recipe, output: str | Path) -> StyleRequest:
         mode = raw.pop("preserve_color", None)
         raw.update(engine="optimize", preserve_color=mode is not None, color_method=mode or "luminance")
     raw.setdefault("calm_halos", 0.0)  # recipes from before halo calming painted without it
+    raw.setdefault("work_size", 0)  # ... and from before the working size, every pixel
     settings = from_dict(StyleSettings, raw)
     roles = sorted((k for k in inputs if k.startswith("style[") and k.endswith("]")), key=lambda k: int(k[6:-1]))
     files = {int(k[6:-1]): inputs[k]["path"] for k in roles}

@@ -34,6 +34,9 @@ INITS = ("palette", "content", "noise", "style")
 MAX_STEPS = 100_000
 #: The optimisation engine's output size when none is given (the fast engines keep the photo's).
 OPTIMIZE_SIZE = 512
+#: The smallest working size of the fast engine (below it the network's deepest level, 1/16 of
+#: the picture, is only a few cells across).
+MIN_WORK_SIZE = 64
 
 
 @dataclass
@@ -68,6 +71,15 @@ class StyleSettings:
         "(0: the network's own picture; 1: calmed, the default).",
         low=0,
         high=1,
+    )
+    work_size: int = option(
+        512,
+        "Fast engine, paintings: the network paints at most this many pixels on the longer side and bigger outputs are "
+        "enlarged with the photo's own fine detail added back, so marks keep their size relative to the picture "
+        "(0: paint every pixel of the output; finer marks, slower).",
+        low=0,
+        high=checks.MAX_SIDE,
+        unit=" pixels",
     )
     preserve_color: bool = option(False, "Keep the photo's colours; take only texture from the painting.")
     color_method: str = option(
@@ -133,6 +145,8 @@ class StyleSettings:
         check(self)
         if self.tile_overlap * 2 >= self.tile_size:
             raise InputError("--tile-size must be more than twice the overlap")
+        if 0 < self.work_size < MIN_WORK_SIZE:
+            raise InputError(f"--work-size must be 0 (every pixel) or at least {MIN_WORK_SIZE}, got {self.work_size}")
         for label, layers in (("content", self.content_layers), ("style", self.style_layers)):
             if layers is not None and (not layers or any(not isinstance(w, (int, float)) or w < 0 for w in layers.values())):
                 raise InputError(f"--{label}-layers needs at least one layer and no negative weight")

@@ -7,7 +7,10 @@ Here the encoder and decoder run as two onnxruntime sessions and the transform r
 
 For a photo the network takes in one go (up to :data:`TILE_MEGAPIXELS`), the steps are:
 
-1. each painting is read at the output's size times ``style_scale`` (its brush strokes keep
+0. a photo bigger than the working size (``work_size``, 512 px) is painted at that size and
+   enlarged afterwards with its own fine detail added back
+   (:mod:`atelier.style.arbitrary.enlarge`);
+1. each painting is read at the painted size times ``style_scale`` (its brush strokes keep
    their size relative to the output), encoded, and summarised level by level as a mean and
    a covariance (:class:`~atelier.style.arbitrary.transforms.Statistics`); several paintings
    are blended with their weights; ``--preserve-color histogram`` recolours them first;
@@ -39,10 +42,12 @@ from typing import Iterator, Sequence
 import numpy as np
 
 from atelier.errors import InputError
-from atelier.io import fit_size, read_source, resize_array
+from atelier.io import as_float, fit_size, read_source, resize_array, to_uint8
 from atelier.io.paths import cache_dir, file_sha256
 from atelier.io.sources import source_sha256
+from atelier.ort import release_memory
 from atelier.ort import session as ort_session
+from atelier.style.arbitrary.enlarge import enlarge, working_shape
 from atelier.style.arbitrary.halos import calm_halos
 from atelier.style.arbitrary.stored import load_statistics, save_statistics
 from atelier.style.arbitrary.transforms import Moments, Statistics, apply
@@ -65,14 +70,14 @@ TILE_MEGAPIXELS = 2.5
 TILE = 1024
 HALO = 64
 #: Pixels in a strip's core (its rows: this over the picture's width, a multiple of 32, at
-#: least 64; 384 rows at 1024 px wide), and rows of context added above and below it.
-STRIP_PIXELS = 384 * 1024
+#: least 64; 256 rows at the 512 px working width), and rows of context added above and below it.
+STRIP_PIXELS = 128 * 1024
 STRIP_HALO = 64
 #: Painting statistics measured from files are kept in ``~/.cache/atelier/painting-statistics``
 #: (the same painting is usually tried on many photos, and measuring it is a fifth of a
 #: 1024 px run); bump the version when the measurement changes. ``ATELIER_CACHE`` moves it.
 STATISTICS_CACHE = "painting-statistics"
-STATISTICS_VERSION = 2
+STATISTICS_VERSION = 3  # 3: strips of 128K pixels (2026-12-07)
 CACHE_ENTRIES = 500
 #: Paintings are never read larger than this (their statistics need no more pixels).
 MAX_STYLE_SIDE = 2048
@@ -142,11 +147,15 @@ class Network:
     def encode(self, image: np.ndarray) -> list[np.ndarray]:
         """``(H, W, 3)`` in [0, 1] (sides multiples of ``card.multiple``) -> ``[(C, h, w), ...]``."""
         batch = np.ascontiguousarray(image.transpose(2, 0, 1)[None], dtype=np.float32)
-        return [f[0] for f in self.encoder.run(None, {self.encoder.get_inputs()[0].name: batch})]
+        features = [f[0] for f in self.encoder.run(None, {self.encoder.get_inputs()[0].name: batch})]
+        del batch
+        release_memory()  # (the run's working memory: see release_memory)
+        return features
 
     def decode(self, features: Sequence[np.ndarray]) -> np.ndarray:
         names = [i.name for i in self.decoder.get_inputs()]
         out = self.decoder.run(None, {n: np.ascontiguousarray(f[None], dtype=np.float32) for n, f in zip(names, features)})[0]
+        release_memory()
         return np.clip(out[0].transpose(1, 2, 0), 0, 1)
 
 
@@ -335,11 +344,12 @@ def prepare_style(
     styles: Sequence[str], style_weights: Sequence[float] | None, settings, size: tuple[int, int], photo: np.ndarray | None = None
 ) -> PreparedStyle:
     """The paintings at ``styles`` read at the scale a ``size`` = ``(height, width)`` output
-    needs (``settings.style_scale``), as blended statistics. ``photo`` is what
+    needs (``settings.style_scale`` x the longer side the network paints, see
+    ``settings.work_size``), as blended statistics. ``photo`` is what
     ``--preserve-color --color-method histogram`` recolours the paintings towards."""
     net = network()
     weights = normalised_weights(style_weights, len(styles))
-    h, w = size
+    h, w = working_shape(*size, settings.work_size)
     side = min(MAX_STYLE_SIDE, max(16, round(max(h, w) * settings.style_scale)))
     per_painting, used, files, stored = [], [], list(net.files), False
     for spec, weight in zip(styles, weights):
@@ -353,7 +363,7 @@ def prepare_style(
             stored = True
         elif settings.preserve_color and settings.color_method == "histogram" and photo is not None:
             # the painting in the photo's palette: statistics of this photo's version only
-            per_painting.append(painting_statistics(net, match_colours(_read_painting(spec, side), photo)))
+            per_painting.append(painting_statistics(net, match_colours(_read_painting(spec, side), as_float(photo))))
         else:
             per_painting.append(_file_statistics(net, spec, side))
         used.append(weight)
@@ -393,8 +403,26 @@ def _file_statistics(net: Network, spec: str, side: int) -> list[Statistics]:
     return stats
 
 
-def paint_prepared(photo: np.ndarray, style: PreparedStyle, settings, *, mask: np.ndarray | None = None) -> np.ndarray:
-    """``photo`` (``(H, W, 3)`` in [0, 1]) painted with a prepared style."""
+def paint_prepared(
+    photo: np.ndarray, style: PreparedStyle, settings, *, mask: np.ndarray | None = None, as_uint8: bool = False
+) -> np.ndarray:
+    """``photo`` (``(H, W, 3)``, float in [0, 1] or 8-bit) painted with a prepared style: at the
+    working size (``settings.work_size``), then enlarged with the photo's fine detail where it
+    is bigger. Float32 in [0, 1], or 8-bit with ``as_uint8`` (for a file: less memory)."""
+    h, w = photo.shape[:2]
+    work_h, work_w = working_shape(h, w, settings.work_size)
+    if (work_h, work_w) == (h, w):
+        image = _paint_at_size(as_float(photo), style, settings, mask)
+        return to_uint8(image) if as_uint8 else image
+    small = resize_array(photo, work_w, work_h)
+    small_mask = None if mask is None else resize_array(mask[..., 0], work_w, work_h)[..., None]
+    painted = _paint_at_size(small, style, settings, small_mask)
+    release_memory()
+    return enlarge(painted, photo, small, settings.detail, as_uint8=as_uint8)
+
+
+def _paint_at_size(photo: np.ndarray, style: PreparedStyle, settings, mask: np.ndarray | None) -> np.ndarray:
+    """``photo`` painted pixel for pixel (tiled when it is big)."""
     net = network()
     h, w = photo.shape[:2]
     if h * w > TILE_MEGAPIXELS * 1e6:
@@ -402,6 +430,7 @@ def paint_prepared(photo: np.ndarray, style: PreparedStyle, settings, *, mask: n
     else:
         padded_mask = None if mask is None else _pad(mask, net, mode="edge")[0]
         features = _transform(net, encode_strips(net, photo), style.statistics, settings.strength, padded_mask, detail=settings.detail)
+        release_memory()  # (the transform's temporaries, before the decoder's working memory)
         image = decode_strips(net, features, net.padded(h))[:h, :w]
         del features
     # (by strength too, so that strength 0 stays the network's exact reconstruction of the photo)
@@ -413,9 +442,16 @@ def paint_prepared(photo: np.ndarray, style: PreparedStyle, settings, *, mask: n
 
 
 def paint(
-    photo: np.ndarray, styles: Sequence[str], style_weights: Sequence[float] | None, settings, *, mask: np.ndarray | None = None
+    photo: np.ndarray,
+    styles: Sequence[str],
+    style_weights: Sequence[float] | None,
+    settings,
+    *,
+    mask: np.ndarray | None = None,
+    as_uint8: bool = False,
 ) -> tuple[np.ndarray, list[str], list[Path]]:
-    """Paint ``photo`` (``(H, W, 3)`` in [0, 1], already at the output size) with the paintings at
-    ``styles``. Returns the picture, the runtimes used and the model files (for the recipe)."""
+    """Paint ``photo`` (``(H, W, 3)``, float in [0, 1] or 8-bit, already at the output size) with
+    the paintings at ``styles``. Returns the picture (see :func:`paint_prepared`), the runtimes
+    used and the model files (for the recipe)."""
     style = prepare_style(styles, style_weights, settings, photo.shape[:2], photo)
-    return paint_prepared(photo, style, settings, mask=mask), ["onnx"], style.files
+    return paint_prepared(photo, style, settings, mask=mask, as_uint8=as_uint8), ["onnx"], style.files
