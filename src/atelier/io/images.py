@@ -223,13 +223,17 @@ def as_float(array: np.ndarray) -> np.ndarray:
     return out
 
 
-def resize_array(array: np.ndarray, width: int, height: int) -> np.ndarray:
+def resize_uint8(array: np.ndarray, width: int, height: int) -> np.ndarray:
     """Resize an ``(H, W)`` or ``(H, W, C)`` array (float in [0, 1], or 8-bit) with Lanczos (via
-    Pillow, 8-bit); float32 in [0, 1] out."""
+    Pillow); 8-bit out, read-only (Pillow's buffer: copy it to write into it)."""
+    return np.asarray(Image.fromarray(to_uint8(array)).resize((width, height), Image.LANCZOS))
+
+
+def resize_array(array: np.ndarray, width: int, height: int) -> np.ndarray:
+    """:func:`resize_uint8` with float32 in [0, 1] out (the array as it is when the size is already right)."""
     if array.shape[1] == width and array.shape[0] == height:
         return as_float(array)
-    image = Image.fromarray(to_uint8(array))
-    return as_float(np.asarray(image.resize((width, height), Image.LANCZOS)))
+    return as_float(resize_uint8(array, width, height))
 
 
 def load_image(

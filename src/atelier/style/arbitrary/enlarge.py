@@ -16,9 +16,8 @@ plain detail transfer keeps.)
 from __future__ import annotations
 
 import numpy as np
-from PIL import Image
 
-from atelier.io.images import fit_size, to_uint8
+from atelier.io.images import as_float, fit_size, resize_uint8, to_uint8
 from atelier.style.palette import RGB_TO_YIQ
 
 #: Rows enlarged at a time: the float work stays about a megabyte whatever the output's size.
@@ -34,10 +33,6 @@ def working_shape(height: int, width: int, work_size: int | None) -> tuple[int, 
     return h, w
 
 
-def _resized_uint8(image: np.ndarray, width: int, height: int) -> np.ndarray:
-    return np.array(Image.fromarray(to_uint8(image)).resize((width, height), Image.LANCZOS))
-
-
 def enlarge(painted: np.ndarray, photo: np.ndarray, small_photo: np.ndarray, detail: float = 1.0, *, as_uint8: bool = False) -> np.ndarray:
     """``painted`` (the network's picture of ``small_photo``) at ``photo``'s size, with
     ``detail`` x the photo's fine luminance detail added: ``photo - enlarge(small_photo)``.
@@ -46,21 +41,20 @@ def enlarge(painted: np.ndarray, photo: np.ndarray, small_photo: np.ndarray, det
     at ``photo``'s size, or 8-bit with ``as_uint8`` (what a file gets anyway, in a quarter of
     the memory). ``detail`` 0 gives the plain enlargement."""
     height, width = photo.shape[:2]
-    out = _resized_uint8(painted, width, height)
-    if not as_uint8:
-        out = out.astype(np.float32)
-        out /= np.float32(255)
+    out = resize_uint8(painted, width, height)
+    out = out.copy() if as_uint8 else as_float(out)  # (both writable: the detail is added in place)
     if detail <= 0:
         return out
-    back = _resized_uint8(small_photo, width, height)  # 8-bit: a quarter of a float copy
+    back = resize_uint8(small_photo, width, height)  # 8-bit: a quarter of a float copy
     luma = RGB_TO_YIQ[0].astype(np.float32) * np.float32(detail)
-    photo_luma = luma / 255 if photo.dtype == np.uint8 else luma
+    luma_8bit = luma / 255  # (for 8-bit pixels)
+    photo_luma = luma_8bit if photo.dtype == np.uint8 else luma
     for top in range(0, height, BLOCK_ROWS):
         rows = slice(top, top + BLOCK_ROWS)
         fine = photo[rows].astype(np.float32, copy=False) @ photo_luma
-        fine -= back[rows].astype(np.float32) @ (luma / 255)
+        fine -= back[rows].astype(np.float32) @ luma_8bit
         if as_uint8:
-            block = out[rows].astype(np.float32) / np.float32(255)
+            block = as_float(out[rows])
             block += fine[..., None]
             out[rows] = to_uint8(block)
         else:
