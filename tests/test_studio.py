@@ -172,9 +172,22 @@ def test_builtin_fast_styles_from_the_studio(client: TestClient, photo: Path, pa
     assert history[0]["params"]["styles"][0]["builtin"] == "starry-night"
 
     painting_id = _upload(client, painting).json()["id"]
-    mixed = client.post("/api/stylize", json={"content": content, "styles": [{"builtin": "starry-night"}, {"id": painting_id}], "size": 64})
+    mixed = client.post(
+        "/api/stylize",
+        json={
+            "content": content,
+            "styles": [{"builtin": "starry-night"}, {"id": painting_id}],
+            "size": 64,
+            "palette_match": 1,
+            "match_passes": 2,
+        },
+    )
     assert mixed.status_code == 202, mixed.text  # built-ins are stored paintings: they blend with uploaded ones
     assert _events(client, mixed.json()["id"])[-1]["status"] == "done"
+    history = client.get("/api/history").json()
+    assert history[0]["params"]["palette_match"] == 1 and history[0]["params"]["match_passes"] == 2
+    too_many = client.post("/api/stylize", json={"content": content, "styles": [{"id": painting_id}], "match_passes": 99})
+    assert too_many.status_code == 422 and "match_passes" in too_many.text
     slow = client.post(
         "/api/stylize", json={"content": content, "styles": [{"builtin": "starry-night"}, {"id": painting_id}], "engine": "optimize"}
     )

@@ -294,6 +294,8 @@ def request_from_recipe(recipe: Recipe, output: str | Path) -> StyleRequest:
         raw.update(engine="optimize", preserve_color=mode is not None, color_method=mode or "luminance")
     raw.setdefault("calm_halos", 0.0)  # recipes from before halo calming painted without it
     raw.setdefault("work_size", 0)  # ... and from before the working size, every pixel
+    raw.setdefault("match_passes", 0)  # ... and from before sliced matching, covariance only
+    raw.setdefault("palette_match", 0.0)  # ... without moving the colours afterwards
     settings = from_dict(StyleSettings, raw)
     roles = sorted((k for k in inputs if k.startswith("style[") and k.endswith("]")), key=lambda k: int(k[6:-1]))
     files = {int(k[6:-1]): inputs[k]["path"] for k in roles}

@@ -72,8 +72,23 @@ class StyleSettings:
         low=0,
         high=1,
     )
+    match_passes: int = option(
+        3,
+        "Fast engine, paintings: after matching the painting's feature covariance (WCT), passes that match the whole "
+        "distribution of the photo's features to the painting's along different directions (sliced optimal transport): "
+        "more passes paint closer to the painting's marks and keep less of the photo (0: covariance only).",
+        low=0,
+        high=32,
+    )
+    palette_match: float = option(
+        0.5,
+        "Fast engine, paintings: how far the finished picture's colours move onto the painting's own colour "
+        "distribution (0: the network's colours; 1: the painting's palette exactly).",
+        low=0,
+        high=1,
+    )
     work_size: int = option(
-        512,
+        384,
         "Fast engine, paintings: the network paints at most this many pixels on the longer side and bigger outputs are "
         "enlarged with the photo's own fine detail added back, so marks keep their size relative to the picture "
         "(0: paint every pixel of the output; finer marks, slower).",

@@ -30,6 +30,8 @@ STUDIO_SETTINGS = (
     "style_scale",
     "detail",
     "calm_halos",
+    "palette_match",
+    "match_passes",
     "preserve_color",
     "color_method",
     "seed",

@@ -3,7 +3,7 @@
 The network's marks have a fixed size in its own pixels (its receptive field), so painting a
 1024 or 2048 px output pixel by pixel gives marks that shrink with the output: a big picture
 looks like the photo with a fine tint. Painting at a bounded working size
-(``StyleSettings.work_size``, 512 px by default) keeps the marks' size relative to the picture
+(``StyleSettings.work_size``, 384 px by default, as the peer tool paints) keeps the marks' size relative to the picture
 the same at every output size (the preview and the poster look alike) and costs a fraction of
 the time and memory. The painted picture is then enlarged (Lanczos) and the photo's **fine
 detail**, the luminance the working size could not hold (the photo minus its own round trip

@@ -1,19 +1,21 @@
 """A painting kept as its statistics: what the arbitrary-style network needs of it, without the file.
 
 The built-in styles ship this way (``builtin/NAME.stats.npz``): per level of the network's
-fixed encoder, the painting's feature mean and covariance, measured with the painting read at
+fixed encoder, the painting's feature mean, covariance and a sample of feature vectors (for
+sliced matching), then the same of its pixels' colours, measured with the painting read at
 a few sizes (:data:`SIDES`). The size matters because the network reads a painting at the
 output's size times ``--style-scale`` (so that its strokes keep their size relative to the
 picture); between two stored sizes the statistics are interpolated (a mixture, like blending
 two paintings, weighted by where the size falls between them on a log scale).
 
-A file is about 90 KB per size, a few hundred KB per painting, and needs no PyTorch to read.
+A file is a few hundred KB per size, about a megabyte per painting, and needs no PyTorch to read.
 """
 
 from __future__ import annotations
 
 import io
 import math
+import zipfile
 from pathlib import Path
 from typing import Sequence
 
@@ -28,11 +30,12 @@ SIDES = (256, 512, 1024, 2048)
 FORMAT = "atelier-painting-statistics"
 
 
-def save_statistics(path: str | Path, per_side: dict[int, Sequence[Statistics]], *, encoder_sha256: str) -> Path:
+def save_statistics(path: str | Path, per_side: dict[int, Sequence[Statistics]], *, encoder_sha256: str, compress: bool = True) -> Path:
     """Write ``{side: [Statistics per level]}`` to ``path`` (``.npz``, atomically).
 
     ``encoder_sha256`` names the encoder the statistics were measured with: they mean nothing
-    to another one, so :func:`load_statistics` refuses a mismatch.
+    to another one, so :func:`load_statistics` refuses a mismatch. ``compress=False`` (the
+    statistics cache) writes in a millisecond instead of 0.02-0.03 s, a file twice as big.
     """
     arrays: dict[str, np.ndarray] = {"format": np.array(FORMAT), "encoder_sha256": np.array(encoder_sha256)}
     arrays["sides"] = np.array(sorted(per_side), dtype=np.int64)
@@ -40,8 +43,14 @@ def save_statistics(path: str | Path, per_side: dict[int, Sequence[Statistics]],
         for level, stats in enumerate(levels):
             arrays[f"s{side}_l{level}_mean"] = stats.mean.astype(np.float32)
             arrays[f"s{side}_l{level}_cov"] = stats.cov.astype(np.float32)
+            if stats.sample is not None:  # (float16: samples are rounded to it when measured)
+                arrays[f"s{side}_l{level}_sample"] = stats.sample.astype(np.float16)
     buffer = io.BytesIO()
-    np.savez_compressed(buffer, **arrays)
+    with zipfile.ZipFile(buffer, "w", compression=zipfile.ZIP_DEFLATED if compress else zipfile.ZIP_STORED) as archive:
+        # (what np.savez_compressed writes, in a third of its time: 0.015 against 0.05 s here)
+        for name, array in arrays.items():
+            with archive.open(f"{name}.npy", "w") as member:
+                np.lib.format.write_array(member, np.asanyarray(array), allow_pickle=False)
     return atomic_write(path, lambda stream: stream.write(buffer.getvalue()))
 
 
@@ -58,7 +67,11 @@ def load_statistics(path: str | Path, side: int, *, encoder_sha256: str | None =
 
             def at(s: int) -> list[Statistics]:
                 return [
-                    Statistics(data[f"s{s}_l{lv}_mean"].astype(np.float64), data[f"s{s}_l{lv}_cov"].astype(np.float64))
+                    Statistics(
+                        data[f"s{s}_l{lv}_mean"].astype(np.float64),
+                        data[f"s{s}_l{lv}_cov"].astype(np.float64),
+                        data[f"s{s}_l{lv}_sample"].astype(np.float32) if f"s{s}_l{lv}_sample" in data.files else None,
+                    )
                     for lv in range(levels)
                 ]
 
