@@ -15,7 +15,6 @@ from __future__ import annotations
 
 import io
 import math
-import zipfile
 from pathlib import Path
 from typing import Sequence
 
@@ -35,7 +34,7 @@ def save_statistics(path: str | Path, per_side: dict[int, Sequence[Statistics]],
 
     ``encoder_sha256`` names the encoder the statistics were measured with: they mean nothing
     to another one, so :func:`load_statistics` refuses a mismatch. ``compress=False`` (the
-    statistics cache) writes in a millisecond instead of 0.02-0.03 s, a file twice as big.
+    statistics cache) writes in a few milliseconds instead of about 0.04 s, a file 1.6x as big.
     """
     arrays: dict[str, np.ndarray] = {"format": np.array(FORMAT), "encoder_sha256": np.array(encoder_sha256)}
     arrays["sides"] = np.array(sorted(per_side), dtype=np.int64)
@@ -46,11 +45,7 @@ def save_statistics(path: str | Path, per_side: dict[int, Sequence[Statistics]],
             if stats.sample is not None:  # (float16: samples are rounded to it when measured)
                 arrays[f"s{side}_l{level}_sample"] = stats.sample.astype(np.float16)
     buffer = io.BytesIO()
-    with zipfile.ZipFile(buffer, "w", compression=zipfile.ZIP_DEFLATED if compress else zipfile.ZIP_STORED) as archive:
-        # (what np.savez_compressed writes, in a third of its time: 0.015 against 0.05 s here)
-        for name, array in arrays.items():
-            with archive.open(f"{name}.npy", "w") as member:
-                np.lib.format.write_array(member, np.asanyarray(array), allow_pickle=False)
+    (np.savez_compressed if compress else np.savez)(buffer, **arrays)
     return atomic_write(path, lambda stream: stream.write(buffer.getvalue()))
 
 
