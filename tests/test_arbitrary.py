@@ -117,6 +117,26 @@ def test_skip_dropout_blanks_level_one_only_with_level_zero() -> None:
     assert dropped[0][0].sum() == 0 and dropped[0][1].sum() == 4 and dropped[3].sum() == 8
 
 
+def test_training_can_see_the_runtime_transform(tmp_path: Path) -> None:
+    """With ``match_passes`` the style phase gives the decoder the runtime's transform (WCT, then
+    sliced passes from level 1 on); without, WCT as before; and a short run with it trains."""
+    from atelier.style.arbitrary.network import ArbitraryStyleNet, Shape
+    from atelier.style.arbitrary.train import sliced_features
+
+    net = ArbitraryStyleNet(Shape((8, 8, 16, 16), (8, 8, 16, 16), 0))
+    torch.manual_seed(0)
+    with torch.no_grad():
+        photo, painting = net.encoder(torch.rand(2, 3, 64, 64)), net.encoder(torch.rand(2, 3, 64, 64) ** 3)
+        wct = net.stylize_features(photo, painting)
+        plain, matched = sliced_features(photo, painting, 0), sliced_features(photo, painting, 3)
+    for level, (a, b, c) in enumerate(zip(wct, plain, matched)):
+        assert torch.allclose(a, b, atol=1e-3)  # NumPy's WCT is the network's
+        assert (c - b).abs().mean() > 1e-4 if level >= 1 else torch.equal(c, b)
+    folder = train_arbitrary(None, tmp_path / "m", ArbitrarySettings(**TINY | {"recon_steps": 2, "style_steps": 2, "match_passes": 2}))
+    rows = list(csv.DictReader(open(folder / "log.csv")))
+    assert len(rows) == 4 and all(np.isfinite(float(r["style"])) for r in rows[2:])
+
+
 def test_detail_blanks_the_finest_levels_by_strength(use_model: Path) -> None:
     net = runtime.network()
     assert [net.level_weights(d) for d in (1.0, 0.5, 0.25, 0.0)] == [[1, 1, 1, 1], [0, 1, 1, 1], [0, 0.5, 1, 1], [0, 0, 1, 1]]

@@ -55,7 +55,7 @@ from atelier.ort import session as ort_session
 from atelier.style.arbitrary.enlarge import enlarge, working_shape
 from atelier.style.arbitrary.halos import calm_halos
 from atelier.style.arbitrary.stored import load_statistics, save_statistics
-from atelier.style.arbitrary.transforms import FIT_POSITIONS, SAMPLE, Moments, Statistics, apply, sliced_match
+from atelier.style.arbitrary.transforms import FIRST_SLICED_LEVEL, FIT_POSITIONS, SAMPLE, Moments, Statistics, apply, sliced_match
 from atelier.style.fast.pack import resolve_style
 from atelier.style.options import normalised_weights
 from atelier.style.palette import keep_photo_colours, match_colours
@@ -240,8 +240,6 @@ def decode_strips(net: Network, features: Sequence[np.ndarray], height: int) -> 
     return out
 
 
-#: The first level that gets the sliced-matching passes.
-FIRST_SLICED_LEVEL = 1
 #: Pixels of a painting kept as the sample of its colours (for ``palette_match``).
 COLOUR_SAMPLE = 4096
 #: Sliced-matching passes of the palette match (in RGB: the painting's colour axes, then 2 rotations).

@@ -43,6 +43,14 @@ class ArbitrarySettings:
         high=1,
         cli=False,
     )
+    match_passes: int = option(
+        0,
+        "Style phase: sliced-matching passes after WCT in the transform the decoder learns to paint (the runtime's"
+        " --match-passes; 0: WCT only, as the shipped network was trained).",
+        low=0,
+        high=32,
+        cli=False,
+    )
     style_net: str = option("vgg19-random-quarter", "Backbone of the style loss.", cli=False)
     widths: tuple[int, int, int, int] = option((16, 32, 64, 128), "Encoder widths of the four levels.", low=4, high=1024, cli=False)
     decoder_widths: tuple[int, int, int, int] = option((16, 32, 96, 192), "Decoder widths of the four levels.", low=4, high=1024, cli=False)

@@ -22,6 +22,7 @@ import threading
 from dataclasses import asdict
 from pathlib import Path
 
+import numpy as np
 import torch
 
 from atelier import backbones, distributed
@@ -90,6 +91,28 @@ def drop_skips(features: list[torch.Tensor], keep: list[torch.Tensor]) -> list[t
     return [f * keep[i] if i < len(keep) else f for i, f in enumerate(features)]
 
 
+def sliced_features(content: list[torch.Tensor], style: list[torch.Tensor], passes: int) -> list[torch.Tensor]:
+    """The runtime's transform, item by item in NumPy: WCT at every level, then ``passes``
+    sliced-matching passes from :data:`~atelier.style.arbitrary.transforms.FIRST_SLICED_LEVEL`
+    on, toward each style item's own statistics and sample; so the decoder learns to paint
+    exactly what the runtime gives it."""
+    from atelier.style.arbitrary.transforms import FIRST_SLICED_LEVEL, SAMPLE, Moments, apply
+
+    out = []
+    for level, (c, st) in enumerate(zip(content, style)):
+        moved = torch.empty_like(c)
+        for item in range(c.shape[0]):
+            flat = c[item].detach().cpu().numpy().reshape(c.shape[1], -1)
+            target = st[item].detach().cpu().numpy().reshape(st.shape[1], -1)
+            moments = Moments(SAMPLE, target.shape[1])
+            moments.add(target)
+            level_passes = passes if level >= FIRST_SLICED_LEVEL else 0
+            result = apply("wct", flat, moments.statistics(), passes=level_passes)
+            moved[item] = torch.from_numpy(np.ascontiguousarray(result).reshape(c.shape[1:])).to(c.device)
+        out.append(moved)
+    return out
+
+
 class ArbitraryTrainer(Trainer):
     kind = "arbitrary-style"
 
@@ -148,7 +171,11 @@ class ArbitraryTrainer(Trainer):
         else:
             styles = self.styles.batch(indices, epoch).to(device)  # a new style for every photo, every epoch
             with torch.no_grad():
-                moved = drop_skips(self.net.stylize_features(features, self.net.encoder(styles)), keep)
+                style_features = self.net.encoder(styles)
+                if s.match_passes:
+                    moved = drop_skips(sliced_features(features, style_features, s.match_passes), keep)
+                else:
+                    moved = drop_skips(self.net.stylize_features(features, style_features), keep)
                 style_feats = self.style_net(styles, list(STYLE_LAYERS))
             painted = self.decoder(moved)
             out_feats = self.style_net(painted, list(STYLE_LAYERS))

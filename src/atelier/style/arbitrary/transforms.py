@@ -35,6 +35,9 @@ CHUNK = 1 << 16
 #: Positions of a painting's features kept as its sample (the sliced match's target; stored in
 #: random order, rounded to float16 so that stored and measured samples are the same numbers).
 SAMPLE = 1024
+#: The first level that gets the sliced-matching passes (level 0, the finest, keeps WCT only:
+#: its passes cost half the time and most of the structure for a fine, noisy grain).
+FIRST_SLICED_LEVEL = 1
 #: Quantiles per direction in a sliced match (65 matched as well as 257 on the benchmark's pairs).
 QUANTILES = 65
 #: Steepest slope a sliced match's map may have (4: texture close to the unlimited match's,
