@@ -105,6 +105,7 @@ def test_painting_at_a_working_size(shipped, tmp_path) -> None:
     result = stylize(request)
     written = np.asarray(Image.open(tmp_path / "out.png").convert("RGB"))
     assert result.image.dtype == np.float32 and np.array_equal((result.image * 255 + 0.5).astype(np.uint8), written)
+    assert result.size == (256, 192)  # (width, height), read without a float copy of the picture
     original = np.asarray(Image.open(tmp_path / "photo.png"))
     assert np.abs(written[:, :120].astype(int) - original[:, :120]).max() <= 1  # black in the mask: the photo
     assert np.abs(written[:, 136:].astype(int) - original[:, 136:]).mean() > 5  # white: painted

@@ -76,7 +76,7 @@ def stylize(
     start = time.perf_counter()
     with EventProgress("loading") as progress:
         result = paint(request, on_progress=progress)
-    height, width = result.image.shape[:2]
+    width, height = result.size
     took = time.perf_counter() - start
     if as_json:
         print(
@@ -173,7 +173,7 @@ def refine(
 
     with EventProgress("loading the inputs and loss networks") as progress:
         result = refine_result(image, output, steps=REFINE_STEPS if steps is None else steps, on_progress=progress)
-    height, width = result.image.shape[:2]
+    width, height = result.size
     err.print(f"wrote [bold]{result.output}[/] ({width}x{height}) in {result.seconds:.1f}s")
 
 

@@ -68,8 +68,13 @@ class StyleResult:
 
     @property
     def image(self) -> np.ndarray:
-        """``(H, W, 3)`` float32 in [0, 1]: what was written."""
+        """``(H, W, 3)`` float32 in [0, 1]: what was written (a new float copy of 8-bit pixels)."""
         return as_float(self.pixels)
+
+    @property
+    def size(self) -> tuple[int, int]:
+        """``(width, height)`` of what was written (without the float copy :attr:`image` makes)."""
+        return self.pixels.shape[1], self.pixels.shape[0]
 
 
 def is_style_network(spec: str | Path) -> bool:
