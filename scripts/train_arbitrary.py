@@ -47,6 +47,7 @@ def main() -> None:
         "--match-passes", type=int, default=ArbitrarySettings().match_passes, help="Sliced passes in the training transform."
     )
     parser.add_argument("--tv-weight", type=float, default=ArbitrarySettings().tv_weight)
+    parser.add_argument("--content-weight", type=float, default=ArbitrarySettings().content_weight)
     parser.add_argument(
         "--style-mix", default=None, help="Shares of paintings,procedural,photos,textures among style samples (e.g. 0.25,0.5,0.1,0.15)."
     )
@@ -62,6 +63,7 @@ def main() -> None:
         settings.recon_weight = args.recon_weight
         settings.match_passes = args.match_passes
         settings.tv_weight = args.tv_weight
+        settings.content_weight = args.content_weight
         if args.style_mix:
             settings.style_mix = tuple(float(x) for x in args.style_mix.split(","))
 
