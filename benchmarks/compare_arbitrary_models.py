@@ -8,7 +8,7 @@ independent measures of :mod:`atelier.metrics.style` (texture / palette / lumina
 split into paintings the shipped network never trained on and the three it did, and the
 decoder's reconstruction of each photo (PSNR of the strength-0 picture). The figure has, for
 the four pairs of docs/images/arbitrary-sliced.jpg: shipped, candidate, the painting. Writes
-``candidate`` into benchmarks/results/arbitrary.json. Run it before installing a new network.
+``candidate`` (or ``--key``) into benchmarks/results/arbitrary.json. Run it before installing a new network.
 """
 
 from __future__ import annotations
@@ -67,12 +67,13 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("candidate", type=Path, help="Folder with encoder.onnx, decoder(.int8).onnx and card.json.")
     parser.add_argument("--figure", type=Path, default=None, help="Where to write the side-by-side figure (JPEG).")
+    parser.add_argument("--key", default="candidate", help="Key of the results in benchmarks/results/arbitrary.json.")
     args = parser.parse_args()
     report = compare(args.candidate, args.figure)
-    report["command"] = "python benchmarks/compare_arbitrary_models.py " + str(args.candidate)
+    report["command"] = f"python benchmarks/compare_arbitrary_models.py {args.candidate} --key {args.key}"
     target = ROOT / "benchmarks" / "results" / "arbitrary.json"
     previous = json.loads(target.read_text()) if target.exists() else {}
-    target.write_text(json.dumps({**previous, "candidate": report}, indent=2))
+    target.write_text(json.dumps({**previous, args.key: report}, indent=2))
     print(f"wrote {target}")
 
 
