@@ -32,24 +32,34 @@ def compare(candidate: Path, figure: Path | None) -> dict:
     from atelier.style.settings import StyleSettings
 
     models = {"shipped": None, "candidate": str(candidate)}
+
+    def use(folder: str | None) -> None:
+        if folder is None:
+            os.environ.pop(runtime.MODEL_ENV, None)
+        else:
+            os.environ[runtime.MODEL_ENV] = folder
+
     rows, figure_rows = [], []
     for photo in PHOTOS:
         rgb = _photo_at(photo, 512)
+        # the decoder's reconstruction of the photo (strength 0: whatever the painting)
+        psnr = {}
+        for name, folder in models.items():
+            use(folder)
+            psnr[name] = _psnr(
+                runtime.paint(rgb, [str(STYLES / "the_scream.jpg")], None, StyleSettings(engine="fast", strength=0.0))[0], rgb
+            )
         for painting in sorted(STYLES.glob("*.jpg")):
+            reference = _array(painting)
             pictures = {}
             for name, folder in models.items():
-                if folder is None:
-                    os.environ.pop(runtime.MODEL_ENV, None)
-                else:
-                    os.environ[runtime.MODEL_ENV] = folder
+                use(folder)
                 pictures[name] = runtime.paint(rgb, [str(painting)], None, StyleSettings(engine="fast"))[0]
-                reconstruction = runtime.paint(rgb, [str(painting)], None, StyleSettings(engine="fast", strength=0.0))[0]
-                reference = _array(painting)
-                measures = _measures(pictures[name], reference, rgb) | {"reconstruction_psnr": _psnr(reconstruction, rgb)}
+                measures = _measures(pictures[name], reference, rgb) | {"reconstruction_psnr": psnr[name]}
                 rows.append(_row(photo, painting, "setting", name, measures))
-            os.environ.pop(runtime.MODEL_ENV, None)
+            use(None)
             if (photo.name, painting.name) in SLICED_FIGURE:
-                figure_rows.append(_figure_row([pictures["shipped"], pictures["candidate"]], _array(painting), rgb.shape[:2]))
+                figure_rows.append(_figure_row([pictures["shipped"], pictures["candidate"]], reference, rgb.shape[:2]))
             print(photo.name, painting.name, flush=True)
     if figure is not None:
         Image.fromarray(np.concatenate(figure_rows)).save(figure, quality=90)

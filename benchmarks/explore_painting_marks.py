@@ -202,18 +202,16 @@ def add_marks(
     paintings: Sequence[np.ndarray],
     weights: Sequence[float],
     amount: float,
-    mask: np.ndarray | None = None,
 ) -> np.ndarray:
     """``picture`` with ``amount`` (0-1) of the paintings' own marks: its low band under the
-    high band of :func:`pasted_marks`; where ``mask`` (``(H, W, 1)``, 1 = paint) paints only."""
+    high band of :func:`pasted_marks`."""
     if amount <= 0 or not paintings:
         return picture
     pasted = pasted_marks(picture, paintings, weights)
     marks = pasted - cv2.GaussianBlur(pasted, (0, 0), BAND_SIGMA)
     low = cv2.GaussianBlur(picture.astype(np.float32, copy=False), (0, 0), BAND_SIGMA)
     change = low + marks - picture
-    scale = amount if mask is None else amount * mask.astype(np.float32)
-    return np.clip(picture + change * scale, 0, 1).astype(np.float32)
+    return np.clip(picture + change * amount, 0, 1).astype(np.float32)
 
 
 # -- 1. style swap on the features ---------------------------------------------------------

@@ -55,7 +55,7 @@ from atelier.ort import session as ort_session
 from atelier.style.arbitrary.enlarge import enlarge, working_shape
 from atelier.style.arbitrary.halos import calm_halos
 from atelier.style.arbitrary.stored import load_statistics, save_statistics
-from atelier.style.arbitrary.transforms import FIRST_SLICED_LEVEL, FIT_POSITIONS, SAMPLE, Moments, Statistics, apply, sliced_match
+from atelier.style.arbitrary.transforms import FIT_POSITIONS, SAMPLE, Moments, Statistics, apply, passes_at, sliced_match
 from atelier.style.fast.pack import resolve_style
 from atelier.style.options import normalised_weights
 from atelier.style.palette import keep_photo_colours, match_colours
@@ -293,8 +293,8 @@ def _transform(
         m = None if mask is None else resize_array(mask[..., 0], w, h).reshape(-1)
         kind = net.card.levels[level].get("transform", "wct")
         whole = None if content is None else content[level]
-        level_passes = passes if level >= FIRST_SLICED_LEVEL else 0
-        apply(kind, flat, style, strength, m, whole, out=flat, passes=level_passes, content_sample=None if whole is None else whole.sample)
+        sample = None if whole is None else whole.sample
+        apply(kind, flat, style, strength, m, whole, out=flat, passes=passes_at(level, passes), content_sample=sample)
         if keep < 1:
             # Blank the finest levels (as in training with skip dropout), by strength and only where the mask paints.
             fade = min(strength, 1.0) * (1 - keep) * (np.ones(1) if m is None else m.reshape(1, -1))

@@ -93,10 +93,10 @@ def drop_skips(features: list[torch.Tensor], keep: list[torch.Tensor]) -> list[t
 
 def sliced_features(content: list[torch.Tensor], style: list[torch.Tensor], passes: int) -> list[torch.Tensor]:
     """The runtime's transform, item by item in NumPy: WCT at every level, then ``passes``
-    sliced-matching passes from :data:`~atelier.style.arbitrary.transforms.FIRST_SLICED_LEVEL`
-    on, toward each style item's own statistics and sample; so the decoder learns to paint
+    sliced-matching passes where :func:`~atelier.style.arbitrary.transforms.passes_at` gives
+    them, toward each style item's own statistics and sample; so the decoder learns to paint
     exactly what the runtime gives it."""
-    from atelier.style.arbitrary.transforms import FIRST_SLICED_LEVEL, SAMPLE, Moments, apply
+    from atelier.style.arbitrary.transforms import SAMPLE, Moments, apply, passes_at
 
     out = []
     for level, (c, st) in enumerate(zip(content, style)):
@@ -106,8 +106,7 @@ def sliced_features(content: list[torch.Tensor], style: list[torch.Tensor], pass
             target = st[item].detach().cpu().numpy().reshape(st.shape[1], -1)
             moments = Moments(SAMPLE, target.shape[1])
             moments.add(target)
-            level_passes = passes if level >= FIRST_SLICED_LEVEL else 0
-            result = apply("wct", flat, moments.statistics(), passes=level_passes)
+            result = apply("wct", flat, moments.statistics(), passes=passes_at(level, passes))
             moved[item] = torch.from_numpy(np.ascontiguousarray(result).reshape(c.shape[1:])).to(c.device)
         out.append(moved)
     return out

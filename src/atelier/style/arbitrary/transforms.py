@@ -47,6 +47,12 @@ MAX_SLOPE = 4.0
 FIT_POSITIONS = 4096
 
 
+def passes_at(level: int, passes: int) -> int:
+    """Sliced-matching passes a level gets when ``passes`` are asked for (none before
+    :data:`FIRST_SLICED_LEVEL`): the one rule the runtime and training share."""
+    return passes if level >= FIRST_SLICED_LEVEL else 0
+
+
 @dataclass
 class Statistics:
     """Mean ``(C,)`` and covariance ``(C, C)`` of a feature map, and for a painting a random
