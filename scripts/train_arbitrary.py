@@ -7,7 +7,9 @@ Photos: the 80 scene photos in ../shared/photos. Paintings: three of the five in
 Kandinsky's Composition VII are held out, so that benchmarks/bench_arbitrary.py can report
 paintings the network never saw. Procedural paintings, photos and scikit-image textures make up
 the rest of the style samples (atelier.style.arbitrary.data). Copies network.pt, encoder.onnx,
-decoder.onnx and card.json into src/atelier/style/arbitrary/model/ when done.
+decoder.onnx, decoder.int8.onnx and card.json into src/atelier/style/arbitrary/model/ when done.
+The training paintings are linked from WORK/paintings (kept, so that --resume works in a later
+session).
 
 The shipped model's style phase began with 1,000 steps at style weight 10 (recon weight 1,
 learning rate 2e-4) before the 1,500 steps at today's defaults (its card.json lists the
@@ -20,9 +22,9 @@ from __future__ import annotations
 import argparse
 import json
 import shutil
-import tempfile
 from pathlib import Path
 
+from atelier.style.arbitrary.export import INT8_DECODER
 from atelier.style.arbitrary.runtime import SHIPPED_MODEL
 from atelier.style.arbitrary.settings import ArbitrarySettings
 from atelier.style.arbitrary.train import train_arbitrary
@@ -53,35 +55,39 @@ def main() -> None:
     )
     parser.add_argument("--no-install", action="store_true", help="Leave the package's model alone.")
     args = parser.parse_args()
-    with tempfile.TemporaryDirectory() as folder:
-        paintings = Path(folder)
-        for name in TRAIN_PAINTINGS:
-            (paintings / name).symlink_to(SHARED / "images" / "styles" / name)
-        settings = ArbitrarySettings(
-            recon_steps=args.recon_steps, style_steps=args.style_steps, skip_dropout=args.skip_dropout, style_weight=args.style_weight
-        )
-        settings.recon_weight = args.recon_weight
-        settings.match_passes = args.match_passes
-        settings.tv_weight = args.tv_weight
-        settings.content_weight = args.content_weight
-        if args.style_mix:
-            settings.style_mix = tuple(float(x) for x in args.style_mix.split(","))
+    # A folder of links inside the run (not a temporary one): a resumed run reads its paintings
+    # from the path its settings recorded.
+    paintings = args.work / "paintings"
+    paintings.mkdir(parents=True, exist_ok=True)
+    for name in TRAIN_PAINTINGS:
+        link = paintings / name
+        if not link.exists():
+            link.symlink_to(SHARED / "images" / "styles" / name)
+    settings = ArbitrarySettings(
+        recon_steps=args.recon_steps, style_steps=args.style_steps, skip_dropout=args.skip_dropout, style_weight=args.style_weight
+    )
+    settings.recon_weight = args.recon_weight
+    settings.match_passes = args.match_passes
+    settings.tv_weight = args.tv_weight
+    settings.content_weight = args.content_weight
+    if args.style_mix:
+        settings.style_mix = tuple(float(x) for x in args.style_mix.split(","))
 
-        def report(event) -> None:
-            if event.step % 50 == 0:
-                print(event.step, {k: round(v, 4) for k, v in event.metrics.items()}, flush=True)
+    def report(event) -> None:
+        if event.step % 50 == 0:
+            print(event.step, {k: round(v, 4) for k, v in event.metrics.items()}, flush=True)
 
-        train_arbitrary(
-            SHARED / "photos",
-            args.work,
-            settings,
-            paintings=paintings,
-            resume=args.resume,
-            init=args.init,
-            time_limit=args.time_limit,
-            on_progress=report,
-        )
-    # The card names the data as a reader would (not the temporary folder of links).
+    train_arbitrary(
+        SHARED / "photos",
+        args.work,
+        settings,
+        paintings=paintings,
+        resume=args.resume,
+        init=args.init,
+        time_limit=args.time_limit,
+        on_progress=report,
+    )
+    # The card names the data as a reader would (not the folder of links).
     card_path = args.work / "card.json"
     card = json.loads(card_path.read_text())
     card["settings"]["photos"] = "../shared/photos (80 scene photos)"
@@ -92,7 +98,7 @@ def main() -> None:
     if args.no_install:
         return
     SHIPPED_MODEL.mkdir(exist_ok=True)
-    for name in ("network.pt", "encoder.onnx", "decoder.onnx", "card.json"):
+    for name in ("network.pt", "encoder.onnx", "decoder.onnx", INT8_DECODER, "card.json"):
         shutil.copy(args.work / name, SHIPPED_MODEL / name)
     print(f"installed in {SHIPPED_MODEL}")
 
