@@ -59,6 +59,20 @@ def main() -> None:
     cards = json.loads(cards_path.read_text()) if cards_path.exists() else []
     installed = next((c for c in cards if c["name"] == args.task), {})
     model_path = args.work / f"{args.task}.pt"
+    # What the card must add to this run's steps and time, kept beside the run so that a resumed
+    # session still knows (the runner's summary has only this session's seconds, and a resumed
+    # --init run no longer says it began from the installed model's weights).
+    ledger_path = args.work / f"{args.task}-ledger.json"
+    if args.resume and ledger_path.exists():
+        ledger = json.loads(ledger_path.read_text())
+    elif args.resume:  # a run from before the ledger: the installed model came from its earlier sessions
+        ledger = {"init_steps": installed.get("init_steps", 0), "seconds": installed.get("trained_seconds", 0)}
+    else:
+        ledger = {
+            "init_steps": installed.get("steps", 0) if args.init else 0,
+            "seconds": installed.get("trained_seconds", 0) if args.init else 0,
+        }
+    ledger.setdefault("from_init", bool(args.init))
 
     def report(event) -> None:
         if event.step % 50 == 0 or any(k.startswith("valid") for k in event.metrics):
@@ -77,10 +91,12 @@ def main() -> None:
         init=args.task if args.init else None,
     )
     print(summary, f"{time.time() - started:.0f} s", flush=True)
+    ledger["seconds"] = round(ledger["seconds"] + summary["seconds"], 1)
+    ledger_path.write_text(json.dumps(ledger, indent=2) + "\n")
     if args.no_install:
         return
     before = (installed.get("best") or {}).get("value")
-    if args.init and before is not None and not (summary["best"] and summary["best"]["value"] < before):
+    if ledger["from_init"] and before is not None and not (summary["best"] and summary["best"]["value"] < before):
         print(f"not installed: held-out valid_l1 {summary['best']} is no better than the installed model's {before:.5f}", flush=True)
         return
     with open(args.work / f"{args.task}-log.csv") as log:
@@ -90,10 +106,9 @@ def main() -> None:
     held_out = {k: round(float(v), 3) for k, v in chosen.items() if k.startswith("valid_psnr")}  # of the installed (best) model
     BUILTIN_DIR.mkdir(exist_ok=True)
     shutil.copyfile(model_path, BUILTIN_DIR / f"{args.task}.pt")
-    # A resumed run adds this session's time to what the card already counts; a run from the
-    # installed model counts that model's time and steps too (init_steps: the steps before it).
-    previous_seconds = installed.get("trained_seconds", 0) if args.resume or args.init else 0
-    init_steps = installed.get("steps", 0) if args.init else installed.get("init_steps", 0) if args.resume else 0
+    # The card counts every session of this run, and, for a run from the installed model, that
+    # model's time and steps too (init_steps: the steps before this run).
+    init_steps = ledger["init_steps"]
     cards = [c for c in cards if c["name"] != args.task]
     cards.append(
         {
@@ -104,7 +119,7 @@ def main() -> None:
             "steps": init_steps + summary["steps"],
             **({"init_steps": init_steps} if init_steps else {}),
             "best": summary["best"],
-            "trained_seconds": round(summary["seconds"] + previous_seconds, 1),
+            "trained_seconds": ledger["seconds"],
             "held_out_psnr": held_out,
         }
     )
