@@ -11,10 +11,16 @@ decoder.onnx, decoder.int8.onnx and card.json into src/atelier/style/arbitrary/m
 The training paintings are linked from WORK/paintings (kept, so that --resume works in a later
 session).
 
-The shipped model's style phase began with 1,000 steps at style weight 10 (recon weight 1,
-learning rate 2e-4) before the 1,500 steps at today's defaults (its card.json lists the
-history); this script runs today's defaults throughout (recon 3,000 + style 2,500 steps,
-about 20 + 30 minutes on 2 CPU cores).
+The shipped model (2026-12-07) was made in two runs with today's defaults (the style phase's
+content weight 3, 3 sliced passes in the loop, the style samples reconstructed at weight 100),
+about 10 + 40 minutes on 2 CPU cores:
+
+    python scripts/train_arbitrary.py --work /tmp/arb-recon --recon-steps 3754 --style-steps 0 --no-install
+    python scripts/train_arbitrary.py --work /tmp/arb3 --init /tmp/arb-recon/network.pt --recon-steps 0 \
+        --style-steps 2880 --skip-dropout 0.6
+
+(reconstruction without skip dropout, then the style phase with it; its card.json lists the
+history). A single run (``--skip-dropout`` applies to both phases) is the simpler default.
 """
 
 from __future__ import annotations
@@ -48,6 +54,12 @@ def main() -> None:
     parser.add_argument(
         "--match-passes", type=int, default=ArbitrarySettings().match_passes, help="Sliced passes in the training transform."
     )
+    parser.add_argument(
+        "--painting-recon-weight",
+        type=float,
+        default=ArbitrarySettings().painting_recon_weight,
+        help="Style phase: reconstruct each style sample from its own features too.",
+    )
     parser.add_argument("--tv-weight", type=float, default=ArbitrarySettings().tv_weight)
     parser.add_argument("--content-weight", type=float, default=ArbitrarySettings().content_weight)
     parser.add_argument(
@@ -69,6 +81,7 @@ def main() -> None:
     settings.recon_weight = args.recon_weight
     settings.match_passes = args.match_passes
     settings.tv_weight = args.tv_weight
+    settings.painting_recon_weight = args.painting_recon_weight
     settings.content_weight = args.content_weight
     if args.style_mix:
         settings.style_mix = tuple(float(x) for x in args.style_mix.split(","))

@@ -21,10 +21,18 @@ class ArbitrarySettings:
     style_learning_rate: float = option(4e-4, "Adam learning rate of the style phase.", low=1e-8, high=1, cli=False)
     style_weight: float = option(40.0, "Style phase: weight of the style term (random-VGG covariance and mean/std).", low=0, high=1e6)
     content_weight: float = option(
-        1.0, "Style phase: weight of the content term (EfficientNet-Lite0 features).", low=0, high=1e6, cli=False
+        3.0, "Style phase: weight of the content term (EfficientNet-Lite0 features).", low=0, high=1e6, cli=False
     )
     recon_weight: float = option(
         0.5, "Style phase: weight of plain reconstruction (keeps strength 0 = the photo).", low=0, high=1e6, cli=False
+    )
+    painting_recon_weight: float = option(
+        100.0,
+        "Style phase: weight of reconstructing each style sample from its own features (L1), so that the decoder"
+        " learns to render a painting's crisp marks, not only photos.",
+        low=0,
+        high=1e6,
+        cli=False,
     )
     perceptual_weight: float = option(0.5, "Reconstruction phase: weight of the perceptual term beside L1.", low=0, high=1e6, cli=False)
     tv_weight: float = option(1.0, "Style phase: smoothness.", low=0, high=1e6, cli=False)
@@ -44,9 +52,9 @@ class ArbitrarySettings:
         cli=False,
     )
     match_passes: int = option(
-        0,
+        3,
         "Style phase: sliced-matching passes after WCT in the transform the decoder learns to paint (the runtime's"
-        " --match-passes; 0: WCT only, as the shipped network was trained).",
+        " --match-passes; 0: WCT only, as networks before 2026-12-07 were trained).",
         low=0,
         high=32,
         cli=False,

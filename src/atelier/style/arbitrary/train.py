@@ -176,7 +176,13 @@ class ArbitraryTrainer(Trainer):
                 else:
                     moved = drop_skips(self.net.stylize_features(features, style_features), keep)
                 style_feats = self.style_net(styles, list(STYLE_LAYERS))
-            painted = self.decoder(moved)
+            if s.painting_recon_weight:
+                # one decoder call for the painted photos and the style samples' own reconstruction
+                both = self.decoder([torch.cat([m, f]) for m, f in zip(moved, style_features)])
+                painted, painting_back = both[: photos.shape[0]], both[photos.shape[0] :]
+                painting_recon = (painting_back - styles).abs().mean()
+            else:
+                painted, painting_recon = self.decoder(moved), torch.zeros((), device=device)
             out_feats = self.style_net(painted, list(STYLE_LAYERS))
             style = sum(
                 _relative(covariance(out_feats[k]), covariance(style_feats[k]))
@@ -187,8 +193,16 @@ class ArbitraryTrainer(Trainer):
                 CONTENT_LAYERS
             )
             tv = total_variation(painted)
-            loss = s.style_weight * style + s.content_weight * content + s.recon_weight * recon + s.tv_weight * tv
+            loss = (
+                s.style_weight * style
+                + s.content_weight * content
+                + s.recon_weight * recon
+                + s.tv_weight * tv
+                + s.painting_recon_weight * painting_recon
+            )
             metrics = {"recon": recon.item(), "style": style.item(), "content": content.item(), "tv": tv.item()}
+            if s.painting_recon_weight:
+                metrics["painting_recon"] = painting_recon.item()
         self.optimizer.zero_grad(set_to_none=True)
         loss.backward()
         self.optimizer.step()
