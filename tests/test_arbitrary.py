@@ -149,6 +149,18 @@ def test_painting_reconstruction_term_teaches_the_decoder_to_render_style_sample
     assert len(errors) == 60 and np.mean(errors[-10:]) < 0.8 * np.mean(errors[:10])
 
 
+def test_a_run_begun_before_the_painting_term_resumes_without_it(tmp_path: Path) -> None:
+    import json
+
+    folder = train_arbitrary(None, tmp_path / "m", ArbitrarySettings(**TINY | {"recon_steps": 2, "style_steps": 0}), export=False)
+    state = torch.load(folder / "checkpoint.pt", weights_only=False)
+    del state["settings"]["painting_recon_weight"]  # as an older version saved it
+    torch.save(state, folder / "checkpoint.pt")
+    train_arbitrary(None, folder, ArbitrarySettings(**TINY | {"recon_steps": 2, "style_steps": 2}), resume=True, export=False)
+    assert json.loads((folder / "run.json").read_text())["settings"]["painting_recon_weight"] == 0.0
+    assert "painting_recon" not in next(csv.DictReader(open(folder / "log.csv")))
+
+
 def test_detail_blanks_the_finest_levels_by_strength(use_model: Path) -> None:
     net = runtime.network()
     assert [net.level_weights(d) for d in (1.0, 0.5, 0.25, 0.0)] == [[1, 1, 1, 1], [0, 1, 1, 1], [0, 0.5, 1, 1], [0, 0, 1, 1]]

@@ -263,7 +263,8 @@ def train_arbitrary(
     files = RunFiles.in_folder(output, previews="previews")
     runner = Runner(files, ArbitraryTrainer.kind, resume=resume, force=force)
     if runner.previous_settings is not None:
-        old = runner.previous_settings
+        # runs begun before the paintings' reconstruction term existed go on without it
+        old = {"painting_recon_weight": 0.0, **runner.previous_settings}
         photos, paintings = old.get("photos"), old.get("paintings")
         steps = {"style_steps": settings.style_steps, "recon_steps": settings.recon_steps} if settings else {}
         settings = from_dict(ArbitrarySettings, old, **steps)
