@@ -25,7 +25,7 @@ from collections.abc import Callable
 
 import cv2
 import numpy as np
-from bench_arbitrary import MEASURES, PHOTOS, ROOT, STYLES, TRAINED_ON, _array, _measures, _photo_at
+from bench_arbitrary import PHOTOS, ROOT, STYLES, TRAINED_ON, _array, _means, _measures, _photo_at
 from PIL import Image
 
 
@@ -100,7 +100,7 @@ def main() -> None:
     for name in FILTERS:
         for group, held in (("held_out", True), ("trained_on", False)):
             chosen = [r for r in rows if r["filter"] == name and r["held_out"] == held]
-            summary.setdefault(name, {})[group] = {k: round(float(np.mean([r[k] for r in chosen])), 4) for k in MEASURES}
+            summary.setdefault(name, {})[group] = _means(chosen)
         summary[name]["seconds_512"] = round(float(np.median(seconds[name])), 4)
         print(name, summary[name])
     Image.fromarray((np.concatenate(crops, 0) * 255).round().astype(np.uint8)).save(

@@ -150,14 +150,16 @@ def test_painting_reconstruction_term_teaches_the_decoder_to_render_style_sample
 
 
 def test_a_run_begun_before_the_painting_term_resumes_without_it(tmp_path: Path) -> None:
+    """Fields an older version did not save keep the values they had then, not today's defaults."""
     import json
 
     folder = train_arbitrary(None, tmp_path / "m", ArbitrarySettings(**TINY | {"recon_steps": 2, "style_steps": 0}), export=False)
     state = torch.load(folder / "checkpoint.pt", weights_only=False)
-    del state["settings"]["painting_recon_weight"]  # as an older version saved it
+    del state["settings"]["painting_recon_weight"], state["settings"]["match_passes"]  # as older versions saved them
     torch.save(state, folder / "checkpoint.pt")
     train_arbitrary(None, folder, ArbitrarySettings(**TINY | {"recon_steps": 2, "style_steps": 2}), resume=True, export=False)
-    assert json.loads((folder / "run.json").read_text())["settings"]["painting_recon_weight"] == 0.0
+    resumed = json.loads((folder / "run.json").read_text())["settings"]
+    assert resumed["painting_recon_weight"] == 0.0 and resumed["match_passes"] == 0
     assert "painting_recon" not in next(csv.DictReader(open(folder / "log.csv")))
 
 

@@ -76,3 +76,10 @@ class ArbitrarySettings:
             from atelier.errors import InputError
 
             raise InputError(f"--crop must be a multiple of 32, got {self.crop}")
+
+
+def upgrade_settings(saved: dict) -> dict:
+    """Settings saved by earlier versions, in today's terms: a field a run did not have keeps
+    the value it had then (0: no sliced passes in the loop, no reconstruction of the style
+    samples), not today's default, so a resumed run goes on with the loss it began with."""
+    return {"match_passes": 0, "painting_recon_weight": 0.0, **saved}

@@ -35,7 +35,7 @@ from atelier.options import from_dict
 from atelier.runs import RunFiles, Runner, RunSettings, Trainer, parse_duration
 from atelier.style.arbitrary.data import StylePool, procedural_painting
 from atelier.style.arbitrary.network import ArbitraryStyleNet, Shape
-from atelier.style.arbitrary.settings import ArbitrarySettings
+from atelier.style.arbitrary.settings import ArbitrarySettings, upgrade_settings
 from atelier.style.data import PhotoCrops, load_training_photos
 from atelier.style.losses import content_loss, covariance, mean_std, total_variation
 
@@ -263,8 +263,7 @@ def train_arbitrary(
     files = RunFiles.in_folder(output, previews="previews")
     runner = Runner(files, ArbitraryTrainer.kind, resume=resume, force=force)
     if runner.previous_settings is not None:
-        # runs begun before the paintings' reconstruction term existed go on without it
-        old = {"painting_recon_weight": 0.0, **runner.previous_settings}
+        old = upgrade_settings(runner.previous_settings)
         photos, paintings = old.get("photos"), old.get("paintings")
         steps = {"style_steps": settings.style_steps, "recon_steps": settings.recon_steps} if settings else {}
         settings = from_dict(ArbitrarySettings, old, **steps)
