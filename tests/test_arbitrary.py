@@ -321,6 +321,9 @@ def test_cli_both_engines_mask_and_bad_paintings(model: Path, tmp_path: Path, ph
     bad = _cli("stylize", photo, "-s", notes, "--engine", "fast", "-o", tmp_path / "bad.png", env_model=model)
     assert bad.returncode == 2 and "not an image" in bad.stderr and "Traceback" not in bad.stderr
     assert not (tmp_path / "bad.png").exists()
+    missing = _cli("stylize", photo, "-s", tmp_path / "gone.jpg", "--engine", "fast", "-o", tmp_path / "bad.png", env_model=model)
+    assert missing.returncode == 2 and "gone.jpg: file not found" in missing.stderr and "Traceback" not in missing.stderr
+    assert not (tmp_path / "bad.png").exists()
 
 
 def test_the_instant_path_never_loads_pytorch(model: Path, tmp_path: Path, photo: Path, painting: Path) -> None:

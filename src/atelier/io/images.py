@@ -78,14 +78,19 @@ def _too_many_pixels(path: Path, width: int, height: int, limit_mp: float) -> Im
     )
 
 
-def _open_header(path: Path, limit_mp: float) -> Image.Image:
-    """Open an image lazily (header only) and check its size against ``limit_mp``."""
+def check_image_file(path: Path) -> None:
+    """One clear line for a path that cannot be an image: missing, a folder, empty."""
     if not path.exists():
         raise ImageError(f"{path}: file not found")
     if path.is_dir():
         raise ImageError(f"{path}: is a folder, not an image file")
     if path.stat().st_size == 0:
         raise ImageError(f"{path}: the file is empty")
+
+
+def _open_header(path: Path, limit_mp: float) -> Image.Image:
+    """Open an image lazily (header only) and check its size against ``limit_mp``."""
+    check_image_file(path)
     try:
         # Our own limit is checked from the header below; Pillow's is raised so it never
         # fires first with a less helpful message (its warning is silenced the same way).

@@ -9,7 +9,16 @@ from pathlib import Path
 import numpy as np
 
 from atelier.errors import ImageError
-from atelier.io.images import LoadedImage, array_to_tensor, fit_size, load_image, read_image, resize_array, resize_longest
+from atelier.io.images import (
+    LoadedImage,
+    array_to_tensor,
+    check_image_file,
+    fit_size,
+    load_image,
+    read_image,
+    resize_array,
+    resize_longest,
+)
 from atelier.io.paths import file_sha256
 
 SAMPLE_PREFIX = "sample:"
@@ -75,4 +84,6 @@ def source_sha256(spec: str | Path) -> str:
     """Content hash of a path's bytes, or of a sample's pixels."""
     if is_sample(spec):
         return hashlib.sha256(_sample_array(str(spec)[len(SAMPLE_PREFIX) :]).tobytes()).hexdigest()
+    # hashed before it is read (e.g. as a statistics cache key): the same line as the reader's
+    check_image_file(Path(spec))
     return file_sha256(spec)
