@@ -20,8 +20,9 @@ from PIL import Image
 import atelier.style.arbitrary.runtime as runtime
 from atelier.errors import InputError
 from atelier.io import read_source
+from atelier.style.arbitrary.network import ArbitraryStyleNet, Shape
 from atelier.style.arbitrary.settings import ArbitrarySettings
-from atelier.style.arbitrary.train import load_network, train_arbitrary
+from atelier.style.arbitrary.train import average_networks, load_network, save_network, train_arbitrary
 from atelier.style.settings import StyleSettings
 
 TINY = dict(
@@ -161,6 +162,25 @@ def test_a_run_begun_before_the_painting_term_resumes_without_it(tmp_path: Path)
     resumed = json.loads((folder / "run.json").read_text())["settings"]
     assert resumed["painting_recon_weight"] == 0.0 and resumed["match_passes"] == 0
     assert "painting_recon" not in next(csv.DictReader(open(folder / "log.csv")))
+
+
+def test_averaging_networks_of_one_run_averages_their_decoders(tmp_path: Path) -> None:
+    """Weight averaging: each decoder weight is the mean of the files' (hand-computed), the
+    encoder is kept; networks of another shape are refused with one line."""
+    shape = Shape(widths=(8, 8, 16, 16), decoder=(8, 8, 16, 16))
+    nets = [ArbitraryStyleNet(shape) for _ in range(2)]
+    with torch.no_grad():
+        for net, value in zip(nets, (1.0, 4.0)):
+            for weight in net.decoder.parameters():
+                weight.fill_(value)
+    files = [save_network(net, tmp_path / f"n{i}.pt", {"trained_steps": i}) for i, net in enumerate(nets)]
+    averaged, info = load_network(average_networks(files, tmp_path / "mean.pt"))
+    assert all(torch.all(w == 2.5) for w in averaged.decoder.parameters())
+    assert all(torch.equal(a, b) for a, b in zip(averaged.encoder.state_dict().values(), nets[1].encoder.state_dict().values()))
+    assert info["trained_steps"] == 1 and len(info["averaged"]) == 2
+    other = save_network(ArbitraryStyleNet(Shape(widths=(8, 8, 16, 16), decoder=(8, 8, 16, 32))), tmp_path / "other.pt", {})
+    with pytest.raises(InputError, match="one shape"):
+        average_networks([files[0], other], tmp_path / "bad.pt")
 
 
 def test_detail_blanks_the_finest_levels_by_strength(use_model: Path) -> None:

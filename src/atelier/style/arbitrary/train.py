@@ -76,6 +76,19 @@ def load_network(path: str | Path) -> tuple[ArbitraryStyleNet, dict]:
     return net.eval(), dict(data.get("info", {}))
 
 
+def average_networks(files: list[str | Path], output: str | Path) -> Path:
+    """The decoders of ``files`` (checkpoints of one run: same shape and encoder) averaged
+    weight by weight, as stochastic weight averaging does along a run, saved to ``output``
+    with the last file's encoder and info."""
+    nets = [load_network(f) for f in files]
+    net, info = nets[-1]
+    if any(other.shape != net.shape for other, _ in nets):
+        raise InputError("only networks of one shape (checkpoints of one run) can be averaged")
+    states = [other.decoder.state_dict() for other, _ in nets]
+    net.decoder.load_state_dict({name: torch.stack([s[name] for s in states]).mean(0) for name in states[-1]})
+    return save_network(net, output, {**info, "averaged": [str(f) for f in files]})
+
+
 def skip_masks(batch: int, p: float, device: torch.device | str = "cpu") -> list[torch.Tensor]:
     """Per item, 1 (kept) or 0 (blanked) for the two finest levels (``skip_dropout``). Level 1
     is only blanked where level 0 is, so the decoder always sees a contiguous set of deep levels."""
