@@ -494,6 +494,19 @@ def contact_sheet(cells: dict, photos: list[Path], target: Path, side: int = 220
     sheet.save(target, quality=90)
 
 
+RESULTS = ROOT / "benchmarks" / "results" / "arbitrary.json"
+
+
+def merge_results(report: dict) -> None:
+    """Write ``report``'s keys into benchmarks/results/arbitrary.json, keeping every other key
+    (each benchmark and exploration of the network owns its keys), atomically."""
+    from atelier.io.atomic import atomic_write_text
+
+    previous = json.loads(RESULTS.read_text()) if RESULTS.exists() else {}
+    atomic_write_text(RESULTS, json.dumps({**previous, **report}, indent=2))
+    print(f"wrote {RESULTS}")
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--quick", action="store_true", help="1 repeat, 2 photos, no optimisation engine")
@@ -528,10 +541,7 @@ def main() -> None:
             contact_sheet(cells, photos, ROOT / "docs" / "images" / "arbitrary-contact-sheet.jpg")
             if not args.quick:
                 report["refine"] = refine_steps(tmp, args.size)
-    target = ROOT / "benchmarks" / "results" / "arbitrary.json"
-    previous = json.loads(target.read_text()) if target.exists() else {}
-    target.write_text(json.dumps({**previous, **report}, indent=2))
-    print(f"wrote {target}")
+    merge_results(report)
 
 
 if __name__ == "__main__":

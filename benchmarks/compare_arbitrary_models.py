@@ -14,12 +14,11 @@ the four pairs of docs/images/arbitrary-sliced.jpg: shipped, candidate, the pain
 from __future__ import annotations
 
 import argparse
-import json
 import os
 from pathlib import Path
 
 import numpy as np
-from bench_arbitrary import PHOTOS, ROOT, SLICED_FIGURE, STYLES, _array, _figure_row, _means, _measures, _photo_at, _row
+from bench_arbitrary import PHOTOS, SLICED_FIGURE, STYLES, _array, _figure_row, _means, _measures, _photo_at, _row, merge_results
 from PIL import Image
 
 
@@ -81,10 +80,7 @@ def main() -> None:
     args = parser.parse_args()
     report = compare(args.candidate, args.figure)
     report["command"] = f"python benchmarks/compare_arbitrary_models.py {args.candidate} --key {args.key}"
-    target = ROOT / "benchmarks" / "results" / "arbitrary.json"
-    previous = json.loads(target.read_text()) if target.exists() else {}
-    target.write_text(json.dumps({**previous, args.key: report}, indent=2))
-    print(f"wrote {target}")
+    merge_results({args.key: report})
 
 
 if __name__ == "__main__":

@@ -23,13 +23,12 @@ benchmarks/results/arbitrary.json. Conclusions in docs/arbitrary-style.md.
 
 from __future__ import annotations
 
-import json
 from collections.abc import Sequence
 from unittest import mock
 
 import cv2
 import numpy as np
-from bench_arbitrary import PHOTOS, ROOT, SLICED_FIGURE, STYLES, _array, _figure_row, _means, _measures, _photo_at, _row
+from bench_arbitrary import PHOTOS, ROOT, SLICED_FIGURE, STYLES, _array, _figure_row, _means, _measures, _photo_at, _row, merge_results
 from PIL import Image
 
 #: Side of a pasted patch, in the picture's pixels (the painting is read at the picture's scale
@@ -322,11 +321,8 @@ def main() -> None:
         for name in pictures:
             summary.setdefault(group, {})[name] = _means([r for r in rows if r["held_out"] == held_out and r["setting"] == name])
             print(group, name, summary[group][name], flush=True)
-    target = ROOT / "benchmarks" / "results" / "arbitrary.json"
-    previous = json.loads(target.read_text()) if target.exists() else {}
     report = {"command": "python benchmarks/explore_painting_marks.py", "size": 512, "rows": rows, "summary": summary}
-    target.write_text(json.dumps({**previous, "marks": report}, indent=2))
-    print(f"wrote {target}")
+    merge_results({"marks": report})
 
 
 if __name__ == "__main__":

@@ -19,13 +19,12 @@ recursive filter). Writes ``post_filters`` into benchmarks/results/arbitrary.jso
 
 from __future__ import annotations
 
-import json
 import time
 from collections.abc import Callable
 
 import cv2
 import numpy as np
-from bench_arbitrary import PHOTOS, ROOT, STYLES, TRAINED_ON, _array, _means, _measures, _photo_at
+from bench_arbitrary import PHOTOS, ROOT, STYLES, TRAINED_ON, _array, _means, _measures, _photo_at, merge_results
 from PIL import Image
 
 
@@ -106,9 +105,7 @@ def main() -> None:
     Image.fromarray((np.concatenate(crops, 0) * 255).round().astype(np.uint8)).save(
         ROOT / "docs" / "images" / "arbitrary-abstraction.jpg", quality=85
     )
-    target = ROOT / "benchmarks" / "results" / "arbitrary.json"
-    previous = json.loads(target.read_text()) if target.exists() else {}
-    target.write_text(json.dumps({**previous, "post_filters": {"summary": summary, "rows": rows}}, indent=2))
+    merge_results({"post_filters": {"summary": summary, "rows": rows}})
 
 
 if __name__ == "__main__":
