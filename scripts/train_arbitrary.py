@@ -63,7 +63,9 @@ def main() -> None:
     parser.add_argument("--tv-weight", type=float, default=ArbitrarySettings().tv_weight)
     parser.add_argument("--content-weight", type=float, default=ArbitrarySettings().content_weight)
     parser.add_argument(
-        "--style-mix", default=None, help="Shares of paintings,procedural,photos,textures among style samples (e.g. 0.25,0.5,0.1,0.15)."
+        "--style-mix",
+        default=None,
+        help="Shares of paintings,procedural,photos,textures[,painted photos] among style samples (e.g. 0.3,0.2,0.1,0.1,0.3).",
     )
     parser.add_argument("--no-install", action="store_true", help="Leave the package's model alone.")
     args = parser.parse_args()

@@ -7,7 +7,9 @@ There is no WikiArt here, so the decoder learns to render marks from four source
   pointillist dots, flat cells with dark contours, swirls, each in a random harmonious
   palette, so that the decoder meets more kinds of mark-making than five paintings hold;
 * photos (natural textures: foliage, water, stone) with their colours jittered;
-* the textures bundled with scikit-image.
+* the textures bundled with scikit-image;
+* **painted photos**: the photos repainted in curved brush strokes of several sizes
+  (:func:`painterly_rendering`), scenes in bold strokes, as most paintings are.
 
 Every sample is deterministic in ``(seed, epoch, index)`` (resumable, the same on any
 number of processes).
@@ -45,6 +47,9 @@ SKIMAGE_TEXTURES = (
     "horse",
     "page",
 )
+
+RENDER_VARIANTS = 3  # painted renderings kept per photo (brush, palette and stroke length differ)
+RENDER_SIDE = 320  # longer side of a photo before it is painted
 
 
 def palette(rng: random.Random, count: int) -> list[tuple[int, int, int]]:
@@ -157,7 +162,8 @@ def jitter_colours(image: torch.Tensor, rng: random.Random) -> torch.Tensor:
 class StylePool:
     """Style crops for training, deterministic per ``(epoch, index)``.
 
-    ``mix`` gives the share of each source: paintings, procedural, photos, textures.
+    ``mix`` gives the share of each source: paintings, procedural, photos, textures and
+    painted photos (a fifth share of 0 when only four are given).
     """
 
     def __init__(
@@ -166,13 +172,29 @@ class StylePool:
         photos: Sequence[torch.Tensor],
         crop: int,
         seed: int = 0,
-        mix: tuple[float, float, float, float] = (0.4, 0.35, 0.13, 0.12),
+        mix: Sequence[float] = (0.4, 0.35, 0.13, 0.12, 0.0),
     ) -> None:
         self.paintings, self.photos, self.crop, self.seed = list(paintings), list(photos), crop, seed
         self.textures = [array_to_tensor(skimage_picture(name)) for name in SKIMAGE_TEXTURES]
+        mix = (*mix, 0.0)[:5] if len(mix) == 4 else tuple(mix)
         total = sum(mix) if paintings else sum(mix[1:])
         shares = mix if paintings else (0.0, *mix[1:])
         self.cumulative = np.cumsum([m / total for m in shares])
+        self.rendered: dict[tuple[int, int], torch.Tensor] = {}
+
+    def painted_photo(self, photo: int, variant: int) -> torch.Tensor:
+        """Photo ``photo`` painted in strokes, one of :data:`RENDER_VARIANTS` renderings, made once
+        (a rendering takes about 0.2 s, so each is kept for the run)."""
+        key = (photo, variant)
+        if key not in self.rendered:
+            image = self.photos[photo]
+            scale = RENDER_SIDE / max(image.shape[-2:])
+            if scale < 1:
+                image = torch.nn.functional.interpolate(image, scale_factor=scale, mode="bilinear", antialias=True)
+            array = image[0].permute(1, 2, 0).numpy()
+            rng = random.Random(f"{self.seed}:render:{photo}:{variant}")
+            self.rendered[key] = array_to_tensor(painterly_rendering(array, rng))
+        return self.rendered[key]
 
     def get(self, index: int, epoch: int) -> torch.Tensor:
         rng = random.Random(f"{self.seed}:style:{epoch}:{index}")
@@ -184,7 +206,92 @@ class StylePool:
             return array_to_tensor(procedural_painting(rng, max(self.crop, 320)))[..., : self.crop, : self.crop]
         if source == 2:
             return jitter_colours(random_crop(rng.choice(self.photos), self.crop, rng), rng)
-        return random_crop(rng.choice(self.textures), self.crop, rng, max_zoom_out=2.0)
+        if source == 3:
+            return random_crop(rng.choice(self.textures), self.crop, rng, max_zoom_out=2.0)
+        painted = self.painted_photo(rng.randrange(len(self.photos)), rng.randrange(RENDER_VARIANTS))
+        return random_crop(painted, self.crop, rng, max_zoom_out=1.5)
 
     def batch(self, indices: Sequence[int], epoch: int) -> torch.Tensor:
         return torch.cat([self.get(i, epoch) for i in indices])
+
+
+def painterly_rendering(photo: np.ndarray, rng: random.Random) -> np.ndarray:
+    """A photo ``(H, W, 3)`` in [0, 1] repainted in curved brush strokes, in [0, 1].
+
+    Hertzmann's layered painterly rendering (SIGGRAPH 1998): coarse strokes first, then finer
+    ones only where the canvas is still far from the photo; each stroke starts at a grid point,
+    takes the colour of the photo blurred at the brush's scale, and runs along the photo's
+    edges (perpendicular to the gradient) until the colour changes. The brush size, the number
+    of layers, the stroke length, the colours (the photo's, a random palette or jittered) and
+    dark contours are drawn at random, so that the decoder meets scenes painted in bold
+    strokes, what most real paintings are and what five paintings cannot show it.
+    """
+    import cv2
+
+    height, width = photo.shape[:2]
+    reference = photo.astype(np.float32)
+    recolour = rng.random()
+    if recolour < 0.35:  # the photo's luminance through a random palette (a gradient map), as a painter's palette
+        colours = np.array(sorted(palette(rng, rng.randint(3, 6)), key=sum), dtype=np.float32) / 255.0
+        grey = reference @ np.array([0.299, 0.587, 0.114], dtype=np.float32)
+        stops = np.linspace(0, 1, len(colours))
+        reference = np.stack([np.interp(grey, stops, colours[:, c]) for c in range(3)], -1).astype(np.float32)
+        reference = 0.75 * reference + 0.25 * photo  # keep a little of the photo's own colour variety
+    elif recolour < 0.6:
+        order = rng.sample([0, 1, 2], 3)
+        grey = reference.mean(-1, keepdims=True)
+        reference = np.clip(grey + (reference[..., order] - grey) * rng.uniform(0.6, 1.8), 0, 1)
+    largest = rng.choice([4, 6, 8, 12, 16]) * max(1.0, min(height, width) / 256)
+    layers = rng.randint(2, 3) if largest >= 8 else rng.randint(1, 2)
+    radii = [largest / 2**i for i in range(layers) if largest / 2**i >= 2]
+    max_steps, curvature, threshold = rng.randint(3, 10), rng.uniform(0.3, 0.9), rng.uniform(0.04, 0.1)
+    jitter = rng.uniform(0.0, 0.05)  # each stroke's colour varies a little, as mixed paint does
+    canvas = Image.fromarray((cv2.GaussianBlur(reference, (0, 0), largest) * 255).astype(np.uint8))
+    noise = np.random.default_rng(rng.randrange(1 << 30))
+    for layer, radius in enumerate(radii):
+        blurred = cv2.GaussianBlur(reference, (0, 0), max(0.5, radius / 2))
+        luminance = blurred @ np.array([0.299, 0.587, 0.114], dtype=np.float32)
+        gx, gy = cv2.Sobel(luminance, cv2.CV_32F, 1, 0, ksize=3), cv2.Sobel(luminance, cv2.CV_32F, 0, 1, ksize=3)
+        error = np.abs(np.asarray(canvas, dtype=np.float32) / 255.0 - blurred).sum(-1)
+        area = cv2.blur(error, (max(1, int(radius)), max(1, int(radius))))
+        step = max(1, int(radius))
+        points = [(x, y) for y in range(0, height, step) for x in range(0, width, step)]
+        rng.shuffle(points)
+        draw = ImageDraw.Draw(canvas)
+        for x0, y0 in points:
+            x0, y0 = min(width - 1, x0 + rng.randrange(step)), min(height - 1, y0 + rng.randrange(step))
+            if layer and area[y0, x0] < threshold * 3:
+                continue
+            colour = blurred[y0, x0] + noise.normal(0, jitter, 3).astype(np.float32)
+            path, (x, y), (dx, dy) = [(x0, y0)], (float(x0), float(y0)), (0.0, 0.0)
+            for _ in range(max_steps):
+                xi, yi = int(x), int(y)
+                if len(path) > 1 and np.abs(blurred[yi, xi] - colour).sum() > threshold * 3:
+                    break
+                gxv, gyv = gx[yi, xi], gy[yi, xi]
+                if gxv * gxv + gyv * gyv < 1e-6:
+                    break
+                nx, ny = -gyv, gxv  # along the edge, not across it
+                if nx * dx + ny * dy < 0:
+                    nx, ny = -nx, -ny
+                nx, ny = curvature * nx + (1 - curvature) * dx, curvature * ny + (1 - curvature) * dy
+                norm = math.hypot(nx, ny) or 1.0
+                dx, dy = nx / norm, ny / norm
+                x, y = x + radius * dx, y + radius * dy
+                if not (0 <= x < width and 0 <= y < height):
+                    break
+                path.append((x, y))
+            fill = tuple(int(v) for v in np.clip(colour * 255, 0, 255))
+            r = radius / 2
+            if len(path) > 1:
+                draw.line(path, fill=fill, width=max(1, int(radius)), joint="curve")
+            for px, py in (path[0], path[-1]):  # round ends
+                draw.ellipse([px - r, py - r, px + r, py + r], fill=fill)
+    array = np.asarray(canvas, dtype=np.float32) / 255.0
+    if rng.random() < 0.3:  # dark contours along the photo's strongest edges, as in drawings and woodcuts
+        edges = cv2.Canny((cv2.GaussianBlur(photo, (0, 0), 1.5) * 255).astype(np.uint8).mean(-1).astype(np.uint8), 60, 140)
+        edges = cv2.dilate(edges, np.ones((2, 2), np.uint8)) > 0
+        array[edges] = array[edges] * rng.uniform(0.0, 0.3)
+    if rng.random() < 0.4:  # canvas grain
+        array = array + noise.normal(0, rng.uniform(0.01, 0.04), array.shape[:2])[..., None]
+    return np.clip(array, 0, 1).astype(np.float32)

@@ -44,9 +44,10 @@ class ArbitrarySettings:
         high=1,
         cli=False,
     )
-    style_mix: tuple[float, float, float, float] = option(
-        (0.4, 0.35, 0.13, 0.12),
-        "Style phase: shares of the style samples drawn from the paintings given, procedural paintings, photos and textures.",
+    style_mix: tuple[float, float, float, float, float] = option(
+        (0.4, 0.35, 0.13, 0.12, 0.0),
+        "Style phase: shares of the style samples drawn from the paintings given, procedural paintings, photos, textures"
+        " and photos painted in brush strokes.",
         low=0,
         high=1,
         cli=False,
@@ -82,4 +83,7 @@ def upgrade_settings(saved: dict) -> dict:
     """Settings saved by earlier versions, in today's terms: a field a run did not have keeps
     the value it had then (0: no sliced passes in the loop, no reconstruction of the style
     samples), not today's default, so a resumed run goes on with the loss it began with."""
-    return {"match_passes": 0, "painting_recon_weight": 0.0, **saved}
+    upgraded = {"match_passes": 0, "painting_recon_weight": 0.0, **saved}
+    if len(upgraded.get("style_mix", ())) == 4:  # before painted photos were a source
+        upgraded["style_mix"] = (*upgraded["style_mix"], 0.0)
+    return upgraded
