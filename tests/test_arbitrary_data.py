@@ -6,10 +6,12 @@ import random
 
 import cv2
 import numpy as np
+import pytest
 import torch
 
+from atelier.errors import InputError
 from atelier.style.arbitrary.data import RENDER_VARIANTS, StylePool, painterly_rendering
-from atelier.style.arbitrary.settings import upgrade_settings
+from atelier.style.arbitrary.settings import ArbitrarySettings, upgrade_settings
 
 
 def _stripes(height: int = 96, width: int = 128) -> np.ndarray:
@@ -54,3 +56,9 @@ def test_four_shares_are_the_mix_before_painted_photos() -> None:
     np.testing.assert_allclose(old.cumulative, new.cumulative)
     assert torch.equal(old.get(3, 2), new.get(3, 2))
     assert upgrade_settings({"style_mix": (0.4, 0.35, 0.13, 0.12)})["style_mix"] == (0.4, 0.35, 0.13, 0.12, 0.0)
+
+
+@pytest.mark.parametrize("mix", [(0.5, 0.5, 0.0), (0, 0, 0, 0, 0), (0.2,) * 6])
+def test_a_style_mix_of_the_wrong_shape_is_one_clear_line(mix) -> None:
+    with pytest.raises(InputError, match="style mix"):
+        ArbitrarySettings(style_mix=mix).validate()

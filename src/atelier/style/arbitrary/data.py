@@ -1,6 +1,6 @@
 """Styles to train the arbitrary-style network's decoder on, offline.
 
-There is no WikiArt here, so the decoder learns to render marks from four sources:
+There is no WikiArt here, so the decoder learns to render marks from five sources:
 
 * crops of the paintings it is given (at several scales, sometimes with their palette changed);
 * **procedural paintings**: random brush strokes, geometric shapes with outlines, hatching,
@@ -176,7 +176,7 @@ class StylePool:
     ) -> None:
         self.paintings, self.photos, self.crop, self.seed = list(paintings), list(photos), crop, seed
         self.textures = [array_to_tensor(skimage_picture(name)) for name in SKIMAGE_TEXTURES]
-        mix = (*mix, 0.0)[:5] if len(mix) == 4 else tuple(mix)
+        mix = (*mix, 0.0) if len(mix) == 4 else tuple(mix)
         total = sum(mix) if paintings else sum(mix[1:])
         shares = mix if paintings else (0.0, *mix[1:])
         self.cumulative = np.cumsum([m / total for m in shares])

@@ -73,10 +73,12 @@ class ArbitrarySettings:
 
     def validate(self) -> None:
         check(self)
-        if self.crop % 32:
-            from atelier.errors import InputError
+        from atelier.errors import InputError
 
+        if self.crop % 32:
             raise InputError(f"--crop must be a multiple of 32, got {self.crop}")
+        if len(self.style_mix) not in (4, 5) or sum(self.style_mix) <= 0:
+            raise InputError(f"the style mix needs 4 or 5 shares, not all 0, got {tuple(self.style_mix)}")
 
 
 def upgrade_settings(saved: dict) -> dict:
