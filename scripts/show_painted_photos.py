@@ -3,8 +3,9 @@
     python scripts/show_painted_photos.py [-o docs/images/arbitrary-painted-photos-samples.jpg]
 
 Eight landscape photos of ../shared/photos (from every fifth), each beside one of its renderings
-(:func:`atelier.style.arbitrary.data.painterly_rendering`, the same seeds as a training run's
-first variant), at the size the training draws its crops from.
+(:func:`atelier.style.arbitrary.data.painterly_rendering` with the seed a training run gives
+each photo's first rendering; the photo is resized with Pillow here, not as the training
+resizes it, so strokes differ in detail), at the size the training draws its crops from.
 """
 
 from __future__ import annotations
