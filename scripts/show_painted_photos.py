@@ -33,8 +33,10 @@ def main() -> None:
     tiles = []
     for index, path in list(enumerate(find_images(PHOTOS)))[::5]:
         photo = Image.open(path).convert("RGB")
-        photo.thumbnail((RENDER_SIDE, RENDER_SIDE), Image.LANCZOS)  # as the training renders it
-        if photo.height < TILE[0] or photo.width < TILE[1] or len(tiles) == 8:
+        if len(tiles) == 8:
+            break
+        photo.thumbnail((RENDER_SIDE, RENDER_SIDE), Image.LANCZOS)  # the side the training renders at
+        if photo.height < TILE[0] or photo.width < TILE[1]:
             continue  # landscape photos only, so that the tiles line up
         array = np.asarray(photo, dtype=np.float32) / 255.0
         painted = painterly_rendering(array, random.Random(f"0:render:{index}:0"))

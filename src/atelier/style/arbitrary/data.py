@@ -28,7 +28,9 @@ from PIL import Image, ImageDraw, ImageFilter
 
 from atelier.io.images import array_to_tensor
 from atelier.io.sources import skimage_picture
+from atelier.style.arbitrary.settings import style_shares
 from atelier.style.data import random_crop
+from atelier.style.palette import RGB_TO_YIQ
 
 PROCEDURAL_KINDS = ("strokes", "shapes", "hatch", "dots", "cells", "swirl")
 SKIMAGE_TEXTURES = (
@@ -50,6 +52,7 @@ SKIMAGE_TEXTURES = (
 
 RENDER_VARIANTS = 3  # painted renderings kept per photo (brush, palette and stroke length differ)
 RENDER_SIDE = 320  # longer side of a photo before it is painted
+LUMA = RGB_TO_YIQ[0].astype(np.float32)  # Rec. 601 luma weights
 
 
 def palette(rng: random.Random, count: int) -> list[tuple[int, int, int]]:
@@ -176,7 +179,7 @@ class StylePool:
     ) -> None:
         self.paintings, self.photos, self.crop, self.seed = list(paintings), list(photos), crop, seed
         self.textures = [array_to_tensor(skimage_picture(name)) for name in SKIMAGE_TEXTURES]
-        mix = (*mix, 0.0) if len(mix) == 4 else tuple(mix)
+        mix = style_shares(tuple(mix))
         total = sum(mix) if paintings else sum(mix[1:])
         shares = mix if paintings else (0.0, *mix[1:])
         self.cumulative = np.cumsum([m / total for m in shares])
@@ -233,7 +236,7 @@ def painterly_rendering(photo: np.ndarray, rng: random.Random) -> np.ndarray:
     recolour = rng.random()
     if recolour < 0.35:  # the photo's luminance through a random palette (a gradient map), as a painter's palette
         colours = np.array(sorted(palette(rng, rng.randint(3, 6)), key=sum), dtype=np.float32) / 255.0
-        grey = reference @ np.array([0.299, 0.587, 0.114], dtype=np.float32)
+        grey = reference @ LUMA
         stops = np.linspace(0, 1, len(colours))
         reference = np.stack([np.interp(grey, stops, colours[:, c]) for c in range(3)], -1).astype(np.float32)
         reference = 0.75 * reference + 0.25 * photo  # keep a little of the photo's own colour variety
@@ -250,7 +253,7 @@ def painterly_rendering(photo: np.ndarray, rng: random.Random) -> np.ndarray:
     noise = np.random.default_rng(rng.randrange(1 << 30))
     for layer, radius in enumerate(radii):
         blurred = cv2.GaussianBlur(reference, (0, 0), max(0.5, radius / 2))
-        luminance = blurred @ np.array([0.299, 0.587, 0.114], dtype=np.float32)
+        luminance = blurred @ LUMA
         gx, gy = cv2.Sobel(luminance, cv2.CV_32F, 1, 0, ksize=3), cv2.Sobel(luminance, cv2.CV_32F, 0, 1, ksize=3)
         error = np.abs(np.asarray(canvas, dtype=np.float32) / 255.0 - blurred).sum(-1)
         area = cv2.blur(error, (max(1, int(radius)), max(1, int(radius))))

@@ -81,11 +81,17 @@ class ArbitrarySettings:
             raise InputError(f"the style mix needs 4 or 5 shares, not all 0, got {tuple(self.style_mix)}")
 
 
+def style_shares(mix: tuple[float, ...]) -> tuple[float, ...]:
+    """The style mix with all five shares: a mix of four (from before painted photos were a
+    source, or typed so) gets a painted-photo share of 0."""
+    return (*mix, 0.0) if len(mix) == 4 else tuple(mix)
+
+
 def upgrade_settings(saved: dict) -> dict:
     """Settings saved by earlier versions, in today's terms: a field a run did not have keeps
     the value it had then (0: no sliced passes in the loop, no reconstruction of the style
     samples), not today's default, so a resumed run goes on with the loss it began with."""
     upgraded = {"match_passes": 0, "painting_recon_weight": 0.0, **saved}
-    if len(upgraded.get("style_mix", ())) == 4:  # before painted photos were a source
-        upgraded["style_mix"] = (*upgraded["style_mix"], 0.0)
+    if "style_mix" in upgraded:
+        upgraded["style_mix"] = style_shares(upgraded["style_mix"])
     return upgraded
