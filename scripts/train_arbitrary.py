@@ -30,6 +30,7 @@ import json
 import shutil
 from pathlib import Path
 
+from atelier.errors import AtelierError
 from atelier.style.arbitrary.export import INT8_DECODER
 from atelier.style.arbitrary.runtime import SHIPPED_MODEL
 from atelier.style.arbitrary.settings import ArbitrarySettings
@@ -86,22 +87,28 @@ def main() -> None:
     settings.painting_recon_weight = args.painting_recon_weight
     settings.content_weight = args.content_weight
     if args.style_mix:
-        settings.style_mix = tuple(float(x) for x in args.style_mix.split(","))
+        try:
+            settings.style_mix = tuple(float(x) for x in args.style_mix.split(","))
+        except ValueError:
+            raise SystemExit(f"error: --style-mix takes shares separated by commas, got {args.style_mix!r}") from None
 
     def report(event) -> None:
         if event.step % 50 == 0:
             print(event.step, {k: round(v, 4) for k, v in event.metrics.items()}, flush=True)
 
-    train_arbitrary(
-        SHARED / "photos",
-        args.work,
-        settings,
-        paintings=paintings,
-        resume=args.resume,
-        init=args.init,
-        time_limit=args.time_limit,
-        on_progress=report,
-    )
+    try:
+        train_arbitrary(
+            SHARED / "photos",
+            args.work,
+            settings,
+            paintings=paintings,
+            resume=args.resume,
+            init=args.init,
+            time_limit=args.time_limit,
+            on_progress=report,
+        )
+    except AtelierError as error:  # a user mistake (bad setting, missing folder): one line
+        raise SystemExit(f"error: {error}") from None
     # The card names the data as a reader would (not the folder of links).
     card_path = args.work / "card.json"
     card = json.loads(card_path.read_text())
