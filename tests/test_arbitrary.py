@@ -264,7 +264,7 @@ def test_big_photos_are_tiled_without_seams(use_model: Path, monkeypatch, passes
     photo = _photo(160, 224)
     photo[:, 112:] = np.clip(photo[:, 112:] * 0.3 + 0.65, 0, 1)
     # the network's own pictures (calming and the palette match are tested apart)
-    raw = StyleSettings(calm_halos=0.0, palette_match=0.0, match_passes=passes)
+    raw = StyleSettings(calm_halos=0.0, palette_match=0.0, match_passes=passes, strokes=0.0)
     whole, _, _ = runtime.paint(photo, ["sample:astronaut"], None, raw)
     monkeypatch.setattr(runtime, "TILE_MEGAPIXELS", 0.001)
     monkeypatch.setattr(runtime, "TILE", 96)
@@ -284,6 +284,52 @@ def test_big_photos_are_tiled_without_seams(use_model: Path, monkeypatch, passes
     # own statistics (a dark tile and a bright tile then disagree); what remains is the context
     # a tile cannot see (its halo is 32 px here, 64 px around 1024 px tiles in use).
     assert np.abs(shared - whole).mean() < 0.85 * np.abs(own - whole).mean()
+
+
+def test_strokes_paint_flat_regions_follow_the_mask_and_share_one_field_across_tiles(use_model: Path, monkeypatch) -> None:
+    photo = _photo(160, 224)
+    photo[:48] = [0.55, 0.7, 0.9]  # a flat sky: without strokes the transform leaves it flat
+    plain = StyleSettings(strokes=0.0, calm_halos=0.0, palette_match=0.0)
+    stroked = StyleSettings(strokes=2.0, calm_halos=0.0, palette_match=0.0)
+    a, _, _ = runtime.paint(photo, ["sample:astronaut"], None, plain)
+    b, _, _ = runtime.paint(photo, ["sample:astronaut"], None, stroked)
+    sky = slice(4, 40)
+    assert b[sky].std(axis=(0, 1)).mean() > 1.2 * a[sky].std(axis=(0, 1)).mean()  # marks in the flat sky (1.35x with this tiny network)
+    assert np.array_equal(b, runtime.paint(photo, ["sample:astronaut"], None, stroked)[0])  # deterministic
+    other, _, _ = runtime.paint(photo, ["sample:astronaut"], None, StyleSettings(strokes=2.0, calm_halos=0.0, palette_match=0.0, seed=1))
+    assert not np.allclose(other, b, atol=1e-3)  # the seed draws the strokes
+
+    # The noise goes only where the mask paints (and not at all at strength 0).
+    net = runtime.network()
+    features = net.encode(photo)
+    field = runtime.stroke_field(photo, [f.shape[0] for f in features], [lv["stride"] for lv in net.card.levels])
+    stats = runtime.style_statistics(net, [read_source("sample:astronaut", max_side=224)[0]], [1.0])
+    mask = np.zeros((160, 224, 1), dtype=np.float32)
+    mask[:, 112:] = 1
+    moved = runtime._transform(net, [f.copy() for f in features], stats, 1.0, mask, strokes=(field, 2.0, 0, 0))
+    for f, g in zip(features, moved):  # (the mask is resized to each level: soft over a few cells at its border)
+        keep = f.shape[2] // 2 - 4
+        assert np.array_equal(f[..., :keep], g[..., :keep]) and not np.allclose(f[..., -keep:], g[..., -keep:])
+    kept = runtime._transform(net, [f.copy() for f in features], stats, 0.0, None, strokes=(field, 2.0, 0, 0))
+    assert all(np.array_equal(f, g) for f, g in zip(features, kept))
+
+    # Tiles read the one field of the whole photo, each at its own place (so strokes run on
+    # across tiles: tests/test_arbitrary_strokes.py checks that a window at an offset is that
+    # part of the field), and the field is made once.
+    monkeypatch.setattr(runtime, "TILE_MEGAPIXELS", 0.001)
+    monkeypatch.setattr(runtime, "TILE", 96)
+    monkeypatch.setattr(runtime, "HALO", 32)
+    reads, fields = set(), []
+    window = runtime.StrokeField.window
+    monkeypatch.setattr(
+        runtime.StrokeField, "window", lambda self, level, top, left, shape: reads.add((top, left)) or window(self, level, top, left, shape)
+    )
+    make = runtime.stroke_field
+    monkeypatch.setattr(runtime, "stroke_field", lambda *a, **k: fields.append(1) or make(*a, **k))
+    tiled = runtime.paint(photo, ["sample:astronaut"], None, stroked)[0]
+    # tile cores start at rows 0, 80 and columns 0, 75, 149; their windows 32 px of context earlier
+    assert reads == {(top, left) for top in (0, 48) for left in (0, 43, 117)} and len(fields) == 1
+    assert np.abs(tiled - b).mean() < 0.05
 
 
 def _cli(*args, env_model: Path | None = None) -> subprocess.CompletedProcess:
@@ -344,6 +390,9 @@ def test_cli_both_engines_mask_and_bad_paintings(model: Path, tmp_path: Path, ph
     missing = _cli("stylize", photo, "-s", tmp_path / "gone.jpg", "--engine", "fast", "-o", tmp_path / "bad.png", env_model=model)
     assert missing.returncode == 2 and "gone.jpg: file not found" in missing.stderr and "Traceback" not in missing.stderr
     assert not (tmp_path / "bad.png").exists()
+    bold = _cli("stylize", photo, "-s", painting, "--engine", "fast", "--strokes", "9", "-o", tmp_path / "bad.png", env_model=model)
+    assert bold.returncode == 2 and "strokes" in bold.stderr and "Traceback" not in bold.stderr
+    assert len(bold.stderr.strip().splitlines()) == 1, bold.stderr
 
 
 def test_the_instant_path_never_loads_pytorch(model: Path, tmp_path: Path, photo: Path, painting: Path) -> None:

@@ -72,8 +72,9 @@ def test_recipes_from_before_calming_replay_without_it() -> None:
 
     settings = StyleSettings(engine="fast").to_dict()
     inputs = {"content": {"path": "photo.png"}, "style[0]": {"path": "painting.png"}}
-    old = {k: v for k, v in settings.items() if k != "calm_halos"}
+    old = {k: v for k, v in settings.items() if k not in ("calm_halos", "strokes")}
     replayed = request_from_recipe(Recipe(OPERATION, params={"settings": old}, inputs=inputs), "out.png")
     assert replayed.settings.calm_halos == 0.0  # painted before calming existed: replayed without it
+    assert replayed.settings.strokes == 0.0  # ... and before strokes
     new = request_from_recipe(Recipe(OPERATION, params={"settings": settings}, inputs=inputs), "out.png")
-    assert new.settings.calm_halos == 1.0
+    assert new.settings.calm_halos == 1.0 and new.settings.strokes == 1.0

@@ -180,14 +180,18 @@ def test_builtin_fast_styles_from_the_studio(client: TestClient, photo: Path, pa
             "size": 64,
             "palette_match": 1,
             "match_passes": 2,
+            "strokes": 2,
         },
     )
     assert mixed.status_code == 202, mixed.text  # built-ins are stored paintings: they blend with uploaded ones
     assert _events(client, mixed.json()["id"])[-1]["status"] == "done"
     history = client.get("/api/history").json()
     assert history[0]["params"]["palette_match"] == 1 and history[0]["params"]["match_passes"] == 2
+    assert history[0]["params"]["strokes"] == 2
     too_many = client.post("/api/stylize", json={"content": content, "styles": [{"id": painting_id}], "match_passes": 99})
     assert too_many.status_code == 422 and "match_passes" in too_many.text
+    too_bold = client.post("/api/stylize", json={"content": content, "styles": [{"id": painting_id}], "strokes": 9})
+    assert too_bold.status_code == 422 and "strokes" in too_bold.text
     slow = client.post(
         "/api/stylize", json={"content": content, "styles": [{"builtin": "starry-night"}, {"id": painting_id}], "engine": "optimize"}
     )

@@ -301,6 +301,7 @@ def request_from_recipe(recipe: Recipe, output: str | Path) -> StyleRequest:
     raw.setdefault("work_size", 0)  # ... and from before the working size, every pixel
     raw.setdefault("match_passes", 0)  # ... and from before sliced matching, covariance only
     raw.setdefault("palette_match", 0.0)  # ... without moving the colours afterwards
+    raw.setdefault("strokes", 0.0)  # ... and without brush strokes
     settings = from_dict(StyleSettings, raw)
     roles = sorted((k for k in inputs if k.startswith("style[") and k.endswith("]")), key=lambda k: int(k[6:-1]))
     files = {int(k[6:-1]): inputs[k]["path"] for k in roles}

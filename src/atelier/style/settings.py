@@ -87,6 +87,13 @@ class StyleSettings:
         low=0,
         high=1,
     )
+    strokes: float = option(
+        1.0,
+        "Fast engine, paintings: brush strokes drawn along the photo's contours in the painting's colours and marks "
+        "(0: none, the transform's soft washes; 2: bolder, less of the photo). Longer with --style-scale.",
+        low=0,
+        high=4,
+    )
     work_size: int = option(
         384,
         "Fast engine, paintings: the network paints at most this many pixels on the longer side and bigger outputs are "

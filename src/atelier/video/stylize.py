@@ -53,6 +53,9 @@ class FramePainter:
             # painted frame by frame, also with the maps fitted once per shot; docs/video.md).
             match_passes=0,
             palette_match=0.0,
+            # No strokes: their noise is fixed to the picture, not the scene (it would stay put
+            # while the scene moves under it).
+            strokes=0.0,
         )
         self.painter = choose_painter(self.styles, self.style_settings)
         self.prepared, self.networks = None, []

@@ -32,6 +32,7 @@ STUDIO_SETTINGS = (
     "calm_halos",
     "palette_match",
     "match_passes",
+    "strokes",
     "preserve_color",
     "color_method",
     "seed",
