@@ -67,13 +67,13 @@ class StrokeField:
             return None
         s = self.strides[level]
         h, w = shape
-        # cell centres in picture pixels -> reference pixels -> reference cells
-        ys = ((top + (np.arange(h) + 0.5) * s) * self.scale) / s - 0.5
-        xs = ((left + (np.arange(w) + 0.5) * s) * self.scale) / s - 0.5
-        if self.scale == 1 and top % s == 0 and left % s == 0:
+        if self.scale == 1 and top % s == 0 and left % s == 0:  # the cells themselves (no copy)
             y0, x0 = top // s, left // s
             if y0 + h <= field.shape[1] and x0 + w <= field.shape[2]:
                 return field[:, y0 : y0 + h, x0 : x0 + w]
+        # cell centres in picture pixels -> reference pixels -> reference cells
+        ys = ((top + (np.arange(h) + 0.5) * s) * self.scale) / s - 0.5
+        xs = ((left + (np.arange(w) + 0.5) * s) * self.scale) / s - 0.5
         return bilinear(field.transpose(1, 2, 0), ys[:, None], xs[None, :]).transpose(2, 0, 1)
 
 
