@@ -89,3 +89,19 @@ def test_transforms_in_chunks_and_in_place_match(monkeypatch) -> None:
     inplace = content.copy()
     assert apply("wct", inplace, style, strength=0.7, out=inplace) is inplace
     assert np.allclose(inplace, whole, atol=1e-5)
+
+
+def test_statistics_with_noise_from_the_joint_statistics() -> None:
+    # Tiles with brush strokes measure [f; n] together and combine: the same as measuring f + d n.
+    from atelier.style.arbitrary.runtime import with_noise
+
+    rng = np.random.default_rng(5)
+    f = rng.normal(size=(3, 500)) * np.array([[1.0], [2.0], [0.5]]) + 1.0
+    n = rng.normal(size=(3, 500)) + 0.3 * f  # correlated with the features: the cross terms count
+    d = np.array([0.5, 0.1, 2.0])
+    joint = Statistics.of(np.concatenate([f, n]).astype(np.float32))
+    joint.sample = np.concatenate([f, n])[:, :10].astype(np.float32)
+    direct = Statistics.of((f + d[:, None] * n).astype(np.float32))
+    combined = with_noise(joint, 3, d.astype(np.float32))
+    assert np.allclose(combined.mean, direct.mean, atol=1e-5) and np.allclose(combined.cov, direct.cov, atol=1e-4)
+    assert np.allclose(combined.sample, (f + d[:, None] * n)[:, :10], atol=1e-5)
