@@ -32,9 +32,9 @@ def main() -> None:
         raise SystemExit(f"error: {PHOTOS}: not found (the shared photos)")
     tiles = []
     for index, path in list(enumerate(find_images(PHOTOS)))[::5]:
-        photo = Image.open(path).convert("RGB")
         if len(tiles) == 8:
             break
+        photo = Image.open(path).convert("RGB")
         photo.thumbnail((RENDER_SIDE, RENDER_SIDE), Image.LANCZOS)  # the side the training renders at
         if photo.height < TILE[0] or photo.width < TILE[1]:
             continue  # landscape photos only, so that the tiles line up

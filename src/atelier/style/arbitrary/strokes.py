@@ -110,10 +110,10 @@ def gradients(gray: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     return smooth_y[:, 2:] - smooth_y[:, :-2], smooth_x[2:] - smooth_x[:-2]
 
 
-def structure_tensor(gray: np.ndarray, smoothing: float, s: int = 2) -> np.ndarray:
-    """``(3, H / s, W / s)``: the structure tensor ``(Jxx, Jyy, Jxy)`` of ``gray`` averaged over
-    ``s`` x ``s`` blocks, then smoothed over ``smoothing`` pixels (of ``gray``)."""
-    gx, gy = gradients(gray)
+def structure_tensor(gx: np.ndarray, gy: np.ndarray, smoothing: float, s: int = 2) -> np.ndarray:
+    """``(3, H / s, W / s)``: the structure tensor ``(Jxx, Jyy, Jxy)`` of a picture's derivatives
+    ``(gx, gy)`` (:func:`gradients`) averaged over ``s`` x ``s`` blocks, then smoothed over
+    ``smoothing`` pixels (of the picture)."""
     products = block_mean(np.stack([gx * gx, gy * gy, gx * gy]), s)
     return np.stack([blur(j, smoothing / s) for j in products])
 
@@ -164,10 +164,9 @@ def smear(noise: np.ndarray, tx: np.ndarray, ty: np.ndarray, steps: int) -> np.n
     return np.ascontiguousarray((total / np.float32(weight)).T).reshape(c, h, w)
 
 
-def edge_calm(gray: np.ndarray, s: int = 2) -> np.ndarray:
-    """How much stroke noise to keep per ``s`` x ``s`` block of ``gray``: 1 in flat regions,
-    down to ``1 - EDGE_CALM`` on the strongest edges."""
-    gx, gy = gradients(gray)
+def edge_calm(gx: np.ndarray, gy: np.ndarray, s: int = 2) -> np.ndarray:
+    """How much stroke noise to keep per ``s`` x ``s`` block of a picture with derivatives
+    ``(gx, gy)``: 1 in flat regions, down to ``1 - EDGE_CALM`` on the strongest edges."""
     magnitude = blur(block_mean(np.sqrt(gx * gx + gy * gy), s), 2.0 / s)
     flat = magnitude.reshape(-1)
     k = (flat.size - 1) * EDGE_PERCENTILE // 100  # (np.percentile would import numpy.ma: 20 ms)
@@ -186,8 +185,9 @@ def stroke_field(photo: np.ndarray, channels: list[int], strides: list[int], sty
     # One tensor and one edge map for all levels, at the first level's cells, averaged down to
     # each level's (smoothing at the reference size, so strokes turn the same way at every level).
     first = strides[0]
-    keep = edge_calm(gray, first)
-    tensor = structure_tensor(gray, side * FLOW_SMOOTHING, first)
+    gx, gy = gradients(gray)
+    keep = edge_calm(gx, gy, first)
+    tensor = structure_tensor(gx, gy, side * FLOW_SMOOTHING, first)
     rng = np.random.default_rng(seed)
     levels: list[np.ndarray | None] = []
     for level, (c, s) in enumerate(zip(channels, strides)):
