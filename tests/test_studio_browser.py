@@ -185,7 +185,16 @@ def test_video_view_paints_and_plays_a_clip(server: str, page, tmp_path: Path) -
     assert "with sound" in page.inner_text("#video-message")
     page.select_option("#video-style", "the-scream")
     page.click("#video-stylize")
-    page.wait_for_selector("#video-result", timeout=120_000)
+    # Wait for the result or for the job to end without one, and say which (a full-suite run once
+    # timed out here with no clue; alone the clip takes about 5 s).
+    finished = (
+        "document.getElementById('video-result') || ['failed', 'cancelled'].includes(document.getElementById('video-status').textContent)"
+    )
+    try:
+        page.wait_for_function(finished, timeout=120_000)
+    except Exception:  # playwright's TimeoutError
+        pytest.fail(f"no result after 120 s: status {page.inner_text('#video-status')!r}, message {page.inner_text('#video-message')!r}")
+    assert page.query_selector("#video-result"), f"{page.inner_text('#video-status')}: {page.inner_text('#video-message')}"
     assert page.inner_text("#video-status") == "done" and page.is_visible("#video-link")
     # The browser really decodes it: metadata loads and the picture has the painted size.
     page.wait_for_function("document.getElementById('video-result').readyState >= 1", timeout=30_000)
