@@ -142,6 +142,21 @@ def test_user_mistakes_get_one_clear_line(tmp_path: Path, photo: Path, painting:
     assert not (tmp_path / "o.png").exists()  # nothing half-written
 
 
+@pytest.mark.parametrize("which", ["photo", "painting", "mask"])
+def test_bad_pictures_are_reported_before_the_optimiser_loads(tmp_path: Path, photo: Path, painting: Path, which: str) -> None:
+    """The optimiser imports PyTorch (2 s): a missing or unreadable picture is reported first."""
+    bad = tmp_path / "gone.jpg"
+    args = {"photo": [bad, "-s", painting], "painting": [photo, "-s", bad], "mask": [photo, "-s", painting, "--mask", bad]}[which]
+    code = (
+        "import sys\nfrom atelier.cli import main\n"
+        f"sys.argv = ['atelier', 'stylize', *{[str(a) for a in args]!r}, '--engine', 'optimize', '-o', {str(tmp_path / 'o.png')!r}]\n"
+        "try:\n    main()\nexcept SystemExit as e:\n    print('exit', e.code, 'torch loaded:', 'torch' in sys.modules)\n"
+    )
+    result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=120)
+    assert "exit 2 torch loaded: False" in result.stdout, result.stdout + result.stderr
+    assert "gone.jpg: file not found" in result.stderr and len(result.stderr.strip().splitlines()) == 1
+
+
 def test_vgg19_offline_is_a_clear_error(tmp_path: Path, photo: Path, painting: Path) -> None:
     env_home = tmp_path / "hub"
     result = subprocess.run(

@@ -69,6 +69,27 @@ def test_modes_become_rgb(tmp_path: Path, mode: str) -> None:
     assert (loaded.alpha is not None) == (mode in ("LA", "RGBA"))
 
 
+@pytest.mark.parametrize("mode", ["RGB", "L", "P", "CMYK", "I;16", "LA", "RGBA"])
+@pytest.mark.parametrize("max_side", [None, 7])
+def test_eight_bit_reads_give_the_float_reads_bytes(tmp_path: Path, mode: str, max_side: int | None) -> None:
+    """The instant engine's 8-bit reads: the same bytes as reading float and rounding."""
+    from atelier.io import read_image, to_uint8
+
+    base = Image.fromarray(np.random.default_rng(3).integers(0, 256, (10, 20, 4), dtype=np.uint8), "RGBA")
+    if mode == "I;16":
+        image = Image.fromarray((np.tile(np.linspace(0, 65535, 20), (10, 1))).astype(np.uint16))
+    else:
+        image = base.convert(mode) if "A" in mode else base.convert("RGB").convert(mode)
+    path = tmp_path / ("img.tif" if mode == "CMYK" else "img.png")
+    image.save(path)
+    rgb, alpha = read_image(path, max_side=max_side)
+    rgb8, alpha8 = read_image(path, max_side=max_side, eight_bit=True)
+    assert rgb8.dtype == np.uint8 and np.array_equal(rgb8, to_uint8(rgb))
+    assert (alpha8 is None) == (alpha is None)
+    if alpha is not None:
+        assert np.array_equal(alpha8, to_uint8(alpha))
+
+
 def test_alpha_is_carried_to_output(tmp_path: Path) -> None:
     rgba = np.zeros((10, 20, 4), np.uint8)
     rgba[..., 0] = 255
@@ -191,20 +212,25 @@ def test_recipe_round_trip_in_png(tmp_path: Path, photo: Path) -> None:
     assert back.inputs["content"]["sha256"] == __import__("hashlib").sha256(photo.read_bytes()).hexdigest()
 
 
-def test_write_is_atomic(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    target = tmp_path / "keep.png"
+@pytest.mark.parametrize("name", ["keep.png", "keep.jpg"])
+def test_write_is_atomic(tmp_path: Path, monkeypatch: pytest.MonkeyPatch, name: str) -> None:
+    """Interrupted half-way (our PNG writer, Pillow for the other formats): the old file stays."""
+    import atelier.io.images as images
+
+    target = tmp_path / name
     save_image(torch.zeros(1, 3, 4, 4), target)
     before = target.read_bytes()
 
-    def broken_save(self, fp, format=None, **params):  # noqa: A002
-        fp.write(b"half a file")
+    def broken_save(self_or_stream, *args, **params):
+        (self_or_stream if hasattr(self_or_stream, "write") else args[0]).write(b"half a file")
         raise KeyboardInterrupt
 
     monkeypatch.setattr(Image.Image, "save", broken_save)
+    monkeypatch.setattr(images, "write_png", broken_save)
     with pytest.raises(KeyboardInterrupt):
         save_image(torch.ones(1, 3, 4, 4), target)
     assert target.read_bytes() == before  # the old file is intact
-    assert [p.name for p in tmp_path.iterdir()] == ["keep.png"]  # and no temp file is left
+    assert [p.name for p in tmp_path.iterdir()] == [name]  # and no temp file is left
 
 
 def test_sample_sources() -> None:

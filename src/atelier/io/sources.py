@@ -18,6 +18,7 @@ from atelier.io.images import (
     read_image,
     resize_array,
     resize_longest,
+    to_uint8,
 )
 from atelier.io.paths import file_sha256
 
@@ -60,14 +61,14 @@ def _sample_rgb(spec: str | Path) -> np.ndarray:
     return skimage_picture(name)
 
 
-def read_source(spec: str | Path, *, max_side: int | None = None) -> tuple[np.ndarray, np.ndarray | None]:
+def read_source(spec: str | Path, *, max_side: int | None = None, eight_bit: bool = False) -> tuple[np.ndarray, np.ndarray | None]:
     """:func:`atelier.io.read_image` for a path or a ``sample:NAME`` (arrays, no PyTorch)."""
     if not is_sample(spec):
-        return read_image(spec, max_side=max_side)
+        return read_image(spec, max_side=max_side, eight_bit=eight_bit)
     rgb = _sample_rgb(spec)
     if max_side is not None and max(rgb.shape[:2]) > max_side:
         rgb = resize_array(rgb, *fit_size(rgb.shape[1], rgb.shape[0], max_side))
-    return rgb, None
+    return (to_uint8(rgb) if eight_bit else rgb), None
 
 
 def load_source(spec: str | Path, *, max_side: int | None = None) -> LoadedImage:

@@ -20,7 +20,8 @@ import numpy as np
 
 from atelier.errors import InputError
 from atelier.events import Event, OnEvent
-from atelier.io import as_float, check_output_path, fit_size, read_source, resize_array, to_uint8, write_image
+from atelier.io import as_float, check_output_path, fit_size, read_source, resize_array, resize_sized, to_uint8, write_image
+from atelier.io.images import probe_image
 from atelier.io.paths import check_not_an_input, file_sha256
 from atelier.io.sources import is_sample, source_sha256
 from atelier.options import from_dict
@@ -150,6 +151,11 @@ def _check(request: StyleRequest) -> list[float]:
     if not request.styles:
         raise InputError("give at least one --style")
     check_output_path(request.output, [request.content, *request.styles, request.mask, settings.init_image])
+    # Every picture's header now: a missing or unreadable file is one line before any engine
+    # loads (PyTorch's import alone takes 2 s). Names without a suffix are left to choose_painter.
+    for spec in (request.content, request.mask, settings.init_image, *request.styles):
+        if spec is not None and not is_sample(spec) and not is_style_network(spec) and (Path(spec).suffix or Path(spec).exists()):
+            probe_image(spec)
     return normalised_weights(request.style_weights, len(request.styles))
 
 
@@ -167,11 +173,12 @@ def stylize(request: StyleRequest, *, on_progress: OnEvent | None = None, cancel
     if painter == "optimize":
         return _optimize(request, on_progress, cancel)
 
-    photo, alpha = read_source(request.content, max_side=settings.size)
+    # (the instant engine reads 8-bit pictures: no float copy of the photo)
+    photo, alpha = read_source(request.content, max_side=settings.size, eight_bit=painter == "arbitrary")
     if settings.size is not None:
         width, height = fit_size(photo.shape[1], photo.shape[0], settings.size)
-        photo = resize_array(photo, width, height)
-        alpha = None if alpha is None else resize_array(alpha, width, height)
+        photo = resize_sized(photo, width, height)
+        alpha = None if alpha is None else resize_sized(alpha, width, height)
     region = _region(request.mask, photo.shape[1], photo.shape[0])
     if on_progress is not None:
         on_progress(Event(0, 1, phase="painting"))

@@ -273,18 +273,9 @@ class SlicedMap:
         """The map whose curve ``c`` is the piecewise-linear one through knots ``(x[c], y[c])``."""
         start = x[:, :1]
         span = np.maximum(x[:, -1:] - start, 1e-12)
-        # Every curve at once: knots and grid scaled to [0, 1] and each row shifted by 2 x its
-        # index, so that one sorted search finds every grid point's segment.
-        rows, knots = x.shape
-        shift = 2.0 * np.arange(rows)[:, None]
-        scaled = (x - start) / span
-        grid = np.linspace(0.0, 1.0, TABLE)[None, :]
-        segment = np.searchsorted((scaled + shift).reshape(-1), (grid + shift).reshape(-1), side="right").reshape(rows, TABLE)
-        segment = np.clip(segment - 1 - np.arange(rows)[:, None] * knots, 0, knots - 2)
-        x0, x1 = np.take_along_axis(scaled, segment, 1), np.take_along_axis(scaled, segment + 1, 1)
-        y0, y1 = np.take_along_axis(y, segment, 1), np.take_along_axis(y, segment + 1, 1)
-        t = np.clip((grid - x0) / np.maximum(x1 - x0, 1e-12), 0.0, 1.0)
-        table = y0 + t * (y1 - y0)
+        # (np.interp row by row: a few microseconds a row, faster than one vectorised search)
+        grid = np.linspace(0.0, 1.0, TABLE)
+        table = np.array([np.interp(grid, knots, values) for knots, values in zip((x - start) / span, y)])
         step = span[:, 0] / (TABLE - 1)
         return cls(basis, start[:, 0].astype(np.float32), step.astype(np.float32), table.astype(np.float32))
 
